@@ -1,0 +1,50 @@
+# checkout-server. `make test` is the one test command: it installs what it needs, starts a throwaway
+# Postgres, runs every test, and stops Postgres again whether the tests pass or not.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+PG_TEST_DIR ?= .local/pg-test
+PG_DEV_DIR  ?= .local/pg
+SWIFT       ?= swift
+# Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
+TEST_FLAGS  ?=
+
+.PHONY: deps build release test db-start db-stop db-url fmt lint clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	@set -u; \
+	scripts/pg.sh start $(PG_TEST_DIR) --fresh; \
+	trap 'scripts/pg.sh stop $(PG_TEST_DIR)' EXIT INT TERM; \
+	export DATABASE_URL="$$(scripts/pg.sh url $(PG_TEST_DIR))"; \
+	export CHECKOUT_PG_DIR="$(CURDIR)/$(PG_TEST_DIR)"; \
+	export CHECKOUT_REPO_ROOT="$(CURDIR)"; \
+	echo "test: Postgres at $$DATABASE_URL"; \
+	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS)
+
+db-start: deps
+	@scripts/pg.sh start $(PG_DEV_DIR)
+	@echo "DATABASE_URL=$$(scripts/pg.sh url $(PG_DEV_DIR))"
+
+db-stop:
+	@scripts/pg.sh stop $(PG_DEV_DIR)
+
+db-url:
+	@scripts/pg.sh url $(PG_DEV_DIR)
+
+fmt:
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+
+clean:
+	rm -rf .build

@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+// checkout-server: Stripe Checkout → paid, fulfilled orders. No SwiftNIO, no server framework:
+// HTTP is our own (HTTPServer), Postgres is libpq (CLibPQ), HMAC is OpenSSL (COpenSSL).
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "checkout-server",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "checkoutd", targets: ["checkoutd"]),
+        .executable(name: "stripe-sim", targets: ["stripe-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libpq-dev, libssl-dev).
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Infrastructure: each knows nothing of payments or of each other.
+        .target(name: "HTTPServer", swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        .target(name: "Stripe", dependencies: ["COpenSSL"], swiftSettings: strict),
+
+        // The domain and its HTTP face.
+        .target(
+            name: "Checkout",
+            dependencies: ["Postgres", "Stripe", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "CheckoutAPI",
+            dependencies: ["Checkout", "HTTPServer", "Stripe", "Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "checkoutd",
+            dependencies: [
+                "CheckoutAPI", "Checkout", "Postgres", "Stripe", "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The offline Stripe stand-in.
+        .target(name: "StripeSimulator", dependencies: ["HTTPServer", "Stripe"], swiftSettings: strict),
+        .executableTarget(
+            name: "stripe-sim",
+            dependencies: [
+                "StripeSimulator", "HTTPServer", "Stripe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // Shared test helpers (a real Postgres per test, the simulator on port 0, an HTTP client).
+        .target(
+            name: "TestSupport", dependencies: ["Postgres", "HTTPServer"], path: "Tests/TestSupport",
+            swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StripeTests", dependencies: ["Stripe", "StripeSimulator", "HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StripeSimulatorTests", dependencies: ["StripeSimulator", "Stripe", "HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CheckoutTests", dependencies: ["Checkout", "Postgres", "Stripe", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CheckoutAPITests",
+            dependencies: ["CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,2 @@
+/// Placeholder so the package builds while the module is written.
+enum HTTPServerModule {}

@@ -1,0 +1,1 @@
+print("checkoutd: not yet wired")

@@ -1,0 +1,1 @@
+print("stripe-sim: not yet wired")

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func StripeTestsPlaceholder() { #expect(Bool(true)) }
