@@ -547,12 +547,12 @@ function renderProducts() {
 /** One product as an editable form (or, for `product` null, a form that PUTs a new id). */
 function productForm(product) {
   const key = product ? product.id : 'new';
-  const input = (name, label, attrs) =>
+  const input = (name, label, testid, attrs) =>
     el(
       'div',
       { class: `field f-${name}` },
       el('label', { for: `${key}-${name}` }, label),
-      el('input', { id: `${key}-${name}`, name, testid: `product-${name}`, ...attrs }),
+      el('input', { id: `${key}-${name}`, name, testid, ...attrs }),
     );
   const result = el('div', { class: 'result', testid: 'product-result', 'aria-live': 'polite' });
   const preview = el('span', { class: 'muted small preview' });
@@ -561,11 +561,11 @@ function productForm(product) {
     { class: 'product panel', testid: product ? 'product-row' : 'new-product', 'data-product-id': product ? product.id : null },
     product
       ? el('div', { class: 'field f-id' }, el('span', { class: 'label' }, 'Id'), el('code', {}, product.id))
-      : input('id', 'Id', { required: true, pattern: '[A-Za-z0-9_.\\-]{1,64}', placeholder: 'sku_example' }),
-    input('title', 'Title', { required: true, maxlength: 250, value: product ? product.title : '' }),
-    input('unitAmount', 'Unit amount (minor units)', { type: 'number', min: 1, step: 1, required: true, value: product ? product.unitAmount : '' }),
-    input('currency', 'Currency', { required: true, pattern: '[a-z]{3}', maxlength: 3, value: product ? product.currency : 'usd' }),
-    input('stock', 'Stock (empty = unlimited)', { type: 'number', min: 0, step: 1, value: product && product.stock !== null && product.stock !== undefined ? product.stock : '' }),
+      : input('id', 'Id', 'product-id', { required: true, pattern: '[A-Za-z0-9_.\\-]{1,64}', placeholder: 'sku_example' }),
+    input('title', 'Title', 'product-title', { required: true, maxlength: 250, value: product ? product.title : '' }),
+    input('unitAmount', 'Unit amount (minor units)', 'product-unit-amount', { type: 'number', min: 1, step: 1, required: true, value: product ? product.unitAmount : '' }),
+    input('currency', 'Currency', 'product-currency', { required: true, pattern: '[a-z]{3}', maxlength: 3, value: product ? product.currency : 'usd' }),
+    input('stock', 'Stock (empty = unlimited)', 'product-stock', { type: 'number', min: 0, step: 1, value: product && product.stock !== null && product.stock !== undefined ? product.stock : '' }),
     el(
       'div',
       { class: 'field check' },
