@@ -358,7 +358,7 @@ function renderOrder(id) {
   async function load() {
     try {
       const order = await api('GET', `/api/admin/orders/${encodeURIComponent(id)}`);
-      if (gen === generation) body.replaceChildren(...orderDetail(order, result, load));
+      if (gen === generation) body.replaceChildren(...orderDetail(order, result, load).filter(Boolean));
     } catch (err) {
       if (gen === generation) showError(body, err, load);
     }
@@ -396,7 +396,7 @@ function orderDetail(order, result, reload) {
   }
 
   // Every action stays clickable: the server decides what is allowed and its answer is shown.
-  const note = el('textarea', { id: 'mark-paid-note', rows: 2, testid: 'mark-paid-note', required: true });
+  const note = el('textarea', { id: 'mark-paid-note', rows: 2, testid: 'mark-paid-note', 'aria-required': 'true' });
   const actions = el(
     'section',
     { class: 'panel order-actions', 'aria-labelledby': 'actions-heading' },
@@ -431,7 +431,9 @@ function orderDetail(order, result, reload) {
         onsubmit: (e) => {
           e.preventDefault();
           if (!note.value.trim()) {
-            result.replaceChildren(el('p', { class: 'alert error', role: 'alert' }, 'Mark paid needs a note saying why (e.g. the bank transfer reference).'));
+            result.replaceChildren(
+              el('p', { class: 'alert error', role: 'alert', testid: 'error-message', 'data-error-code': 'note_required' }, 'Mark paid needs a note saying why (e.g. the bank transfer reference).'),
+            );
             note.focus();
             return;
           }

@@ -368,7 +368,7 @@ const STATUS_TEXT = {
 
 /** Renders the public order (API.md §4) into `container`. */
 function renderOrder(container, order) {
-  container.replaceChildren(
+  const parts = [
     el('p', {}, 'Order ', el('strong', { testid: 'order-number' }, order.orderNumber)),
     el(
       'p',
@@ -407,7 +407,8 @@ function renderOrder(container, order) {
       ),
     ),
     order.customerEmail ? el('p', { class: 'small muted' }, `A receipt goes to ${order.customerEmail}.`) : null,
-  );
+  ];
+  container.replaceChildren(...parts.filter(Boolean)); // (replaceChildren would print "null")
 }
 
 async function initSuccess() {
@@ -493,7 +494,7 @@ async function initCancel() {
   // to, so show the order when it is ours. Otherwise the Retry button still works with the order id.
   const last = readJSON(ORDER_KEY, null);
   if (!last || last.orderId !== orderId || !last.sessionId) {
-    orderEl.replaceChildren(el('p', {}, 'Your order is saved. You can try the payment again.'));
+    orderEl.replaceChildren(el('p', { class: 'small muted' }, 'Order id: ', el('code', {}, orderId)));
     return;
   }
   orderEl.replaceChildren(el('p', {}, 'Order ', el('strong', { testid: 'order-number' }, last.orderNumber), ' is saved.'));
