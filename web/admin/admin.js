@@ -43,7 +43,7 @@ function el(tag, attrs = {}, ...children) {
 class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
-    super(e.message || (status ? `The server answered HTTP ${status}.` : 'Request failed.'));
+    super(e.message || (status ? `The server answered HTTP ${status} instead of the API's JSON. Is it checkoutd?` : 'Request failed.'));
     this.status = status;
     this.code = e.code || (status ? `http_${status}` : 'api_unreachable');
     this.field = e.field;

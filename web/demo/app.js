@@ -54,7 +54,7 @@ const writeJSON = (key, value) => localStorage.setItem(key, JSON.stringify(value
 class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
-    super(e.message || (status ? `The server answered HTTP ${status}.` : 'Request failed.'));
+    super(e.message || (status ? `The server answered HTTP ${status} instead of the API's JSON. Is it checkoutd?` : 'Request failed.'));
     this.status = status; // 0 = no answer at all (server down, offline, page opened as a file)
     this.code = e.code || (status ? `http_${status}` : 'api_unreachable');
     this.field = e.field; // e.g. "items[0].quantity" when one field is at fault
@@ -128,6 +128,7 @@ function showError(container, err, retry) {
 
 /** Leaves the page for Stripe's hosted checkout (or the simulator's), only for http(s) URLs. */
 function goToCheckout(url) {
+  if (typeof url !== 'string' || !url) throw new Error('The server gave no payment page URL.');
   const target = new URL(url, location.href);
   if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('Unexpected checkout URL');
   location.assign(target.href);
