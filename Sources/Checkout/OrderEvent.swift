@@ -23,9 +23,10 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
 
     /// Admin manual reconcile of an unpaid order; `note` is required and lands in history.
     case markPaid(note: String, actor: String)
-    /// retry-session, step 1: start a new payment attempt (order back to pending, stock re-reserved,
-    /// current session cleared so the old session's late events change nothing). Not idempotent by
-    /// design: every call is a new attempt with a new outbound idempotency key.
+    /// retry-session, step 1: prepare a new payment attempt (order back to pending, stock re-reserved,
+    /// current session cleared so the old session's late events change nothing). A no-op for a
+    /// pending order that already has no session. The attempt counter itself is bumped by the
+    /// service right before each Stripe call.
     case beginRetry
     /// A Checkout Session was created for the current attempt (create and retry-session, step 2).
     case sessionCreated(sessionID: String)

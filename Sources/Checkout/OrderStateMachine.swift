@@ -38,8 +38,7 @@ public enum OrderDecision: Sendable, Equatable {
 ///   one change nothing;
 /// - a completed session with `payment_status=unpaid` keeps the order pending (delayed methods);
 /// - refunds are cumulative and never decrease; a full refund makes the order `refunded`;
-/// - applying the same event twice is a no-op the second time (except ``OrderEvent/beginRetry``,
-///   which starts a new attempt each time by design).
+/// - applying the same event or command twice is a no-op the second time.
 ///
 /// Stock: reserved at create, released exactly once when the order ends failed/expired/cancelled
 /// (``OrderEffect/releaseStock`` is emitted only while ``OrderState/stockReserved`` is true),
@@ -107,6 +106,9 @@ public enum OrderStateMachine {
             guard state.status.isRetryable else {
                 return .noOp(reason: "order is \(state.status.rawValue) and cannot get a new payment attempt")
             }
+            if state.status == .pendingPayment, state.currentSessionID == nil, state.stockReserved {
+                return .noOp(reason: "order is already waiting for a new session")
+            }
             var next = state
             next.status = .pendingPayment
             next.paymentStatus = .pending
@@ -114,14 +116,12 @@ public enum OrderStateMachine {
             next.currentSessionID = nil
             next.paymentIntentID = nil
             next.failureReason = nil
-            next.sessionAttempt += 1
             var effects: [OrderEffect] = []
             if !state.stockReserved {
                 effects.append(.reserveStock)
                 next.stockReserved = true
             }
-            return .transition(
-                next, effects: effects, reason: "new payment attempt \(next.sessionAttempt) started")
+            return .transition(next, effects: effects, reason: "new payment attempt started")
 
         case .sessionCreated(let sessionID):
             if state.currentSessionID == sessionID {

@@ -49,7 +49,8 @@ final class CheckoutHarness: @unchecked Sendable {  // immutable after init; the
         throws -> Product
     {
         try service.upsertProduct(
-            Product(id: id, title: "Title of \(id)", unitAmount: amount, currency: currency, active: active, stock: stock))
+            Product(
+                id: id, title: "Title of \(id)", unitAmount: amount, currency: currency, active: active, stock: stock))
     }
 
     func stock(_ id: String) throws -> Int? { try service.product(id: id).stock }
@@ -105,13 +106,16 @@ final class CheckoutHarness: @unchecked Sendable {  // immutable after init; the
     }
 }
 
+/// Results collected from several threads.
+final class ResultBox<T>: @unchecked Sendable {  // every access holds `lock`
+    let lock = NSLock()
+    var results: [Int: T] = [:]
+}
+
 /// Runs `body` on `count` real threads released at the same moment; waits (bounded) for all.
-func concurrently<T: Sendable>(_ count: Int, timeout: TimeInterval = 60, _ body: @escaping @Sendable (Int) -> T) -> [T] {
-    final class Box: @unchecked Sendable {  // guarded by `lock`
-        let lock = NSLock()
-        var results: [Int: T] = [:]
-    }
-    let box = Box()
+func concurrently<T: Sendable>(_ count: Int, timeout: TimeInterval = 60, _ body: @escaping @Sendable (Int) -> T) -> [T]
+{
+    let box = ResultBox<T>()
     let start = DispatchSemaphore(value: 0)
     let group = DispatchGroup()
     for index in 0..<count {

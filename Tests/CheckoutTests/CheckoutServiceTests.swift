@@ -33,15 +33,19 @@ struct CheckoutServiceTests {
         #expect(session.amountTotal == 4500 && session.currency == "usd")
         #expect(session.clientReferenceID == result.orderNumber)
         #expect(
-            session.metadata == ["order_id": result.orderID.uuidString.lowercased(), "order_number": result.orderNumber])
+            session.metadata == [
+                "order_id": result.orderID.uuidString.lowercased(), "order_number": result.orderNumber,
+            ])
         #expect(session.customerEmail == "buyer@example.com")
         #expect(session.successURL == "http://shop.test/checkout/success?session_id={CHECKOUT_SESSION_ID}")
-        #expect(session.cancelURL == "http://shop.test/checkout/cancel?order_id=\(result.orderID.uuidString.lowercased())")
+        #expect(
+            session.cancelURL == "http://shop.test/checkout/cancel?order_id=\(result.orderID.uuidString.lowercased())")
         let expiresAt = try #require(session.expiresAt)
         #expect(abs(expiresAt - (Int64(Date().timeIntervalSince1970) + 3600)) < 60)
         let create = try #require(h.simulator.requests().first { $0.method == "POST" })
         #expect(create.idempotencyKey == "order:\(result.orderID.uuidString.lowercased()):attempt:1")
-        #expect(try h.count("SELECT count(*)::int AS n FROM checkout_sessions WHERE order_id = $1", [result.orderID]) == 1)
+        #expect(
+            try h.count("SELECT count(*)::int AS n FROM checkout_sessions WHERE order_id = $1", [result.orderID]) == 1)
         #expect(try h.count("SELECT count(*)::int AS n FROM order_history WHERE order_id = $1", [result.orderID]) == 2)
     }
 
@@ -135,7 +139,8 @@ struct CheckoutServiceTests {
         #expect(try h.order(id).state.currentSessionID == retried.id)
         #expect(try h.stock("p") == 2)
         let keys = h.simulator.requests().filter { $0.method == "POST" }.compactMap(\.idempotencyKey)
-        #expect(keys == ["order:\(id.uuidString.lowercased()):attempt:1", "order:\(id.uuidString.lowercased()):attempt:2"])
+        #expect(
+            keys == ["order:\(id.uuidString.lowercased()):attempt:1", "order:\(id.uuidString.lowercased()):attempt:2"])
     }
 
     @Test("an Idempotency-Key replay after a Stripe failure creates the session for the same order")

@@ -20,7 +20,8 @@ struct OrderQueriesTests {
         #expect(h.simulator.requests().filter { $0.method == "GET" }.isEmpty)
 
         try h.pool.withConnection { db in
-            try db.execute("UPDATE orders SET session_checked_at = now() - interval '1 hour' WHERE id = $1", [checkout.orderID])
+            try db.execute(
+                "UPDATE orders SET session_checked_at = now() - interval '1 hour' WHERE id = $1", [checkout.orderID])
         }
         let orders = concurrently(8) { _ in try? h.service.order(bySessionID: checkout.id) }
         #expect(orders.count == 8)
@@ -125,7 +126,8 @@ struct OrderQueriesTests {
         detail = try h.service.retryFulfillment(orderID: checkout.orderID)
         #expect(!detail.needsAttention && detail.order.fulfillmentStatus == .pending)
         #expect(
-            try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND status = 'pending'") == 1,
+            try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND status = 'pending'")
+                == 1,
             "the finished job is revived, never duplicated")
     }
 
@@ -162,11 +164,16 @@ struct OrderQueriesTests {
         #expect(ids == created.reversed().map(\.orderID), "newest first, every order exactly once")
 
         #expect(try h.service.adminOrders(AdminOrderQuery(status: .paid)).orders.count == 2)
-        #expect(try h.service.adminOrders(AdminOrderQuery(needsAttention: true)).orders.map(\.order.id) == [created[2].orderID.uuidString.lowercased()])
+        #expect(
+            try h.service.adminOrders(AdminOrderQuery(needsAttention: true)).orders.map(\.order.id) == [
+                created[2].orderID.uuidString.lowercased()
+            ])
         #expect(try h.service.adminOrders(AdminOrderQuery(fulfillmentStatus: .failed)).orders.count == 1)
         #expect(try h.service.adminOrders(AdminOrderQuery(q: "person3@example")).orders.count == 1)
         #expect(try h.service.adminOrders(AdminOrderQuery(q: created[4].orderNumber)).orders.count == 1)
-        #expect(try h.service.adminOrders(AdminOrderQuery(q: created[0].id)).orders.first?.order.id == created[0].orderID.uuidString.lowercased())
+        #expect(
+            try h.service.adminOrders(AdminOrderQuery(q: created[0].id)).orders.first?.order.id
+                == created[0].orderID.uuidString.lowercased())
         let pi = try #require(try h.order(created[1].orderID).state.paymentIntentID)
         #expect(try h.service.adminOrders(AdminOrderQuery(q: pi)).orders.count == 1)
 
