@@ -297,7 +297,8 @@ public final class CheckoutService: Sendable {
         try run {
             try pool.withConnection { db in
                 try orders.updateSession(
-                    db, id: sessionID, status: session.status, paymentStatus: session.paymentStatus?.rawValue)
+                    db, id: sessionID, status: session.status, paymentStatus: session.paymentStatus?.rawValue,
+                    paymentIntentID: session.paymentIntentID)
             }
         }
         if session.status == .complete {
@@ -321,7 +322,8 @@ public final class CheckoutService: Sendable {
                     throw CheckoutError.orderNotFound
                 }
                 try orders.updateSession(
-                    db, id: session.id, status: session.status, paymentStatus: session.paymentStatus?.rawValue)
+                    db, id: session.id, status: session.status, paymentStatus: session.paymentStatus?.rawValue,
+                    paymentIntentID: session.paymentIntentID)
                 if session.metadata["order_id"] == orderID.lowercased {
                     locked.state.sessionIDs.insert(session.id)  // ours by its metadata, even if never stored
                 }

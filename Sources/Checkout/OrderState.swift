@@ -18,6 +18,8 @@ public struct OrderState: Sendable, Equatable, Hashable {
     public var sessionAttempt: Int
     /// The PaymentIntent of the current attempt, once Stripe told us.
     public var paymentIntentID: String?
+    /// PaymentIntents of superseded attempts: their late failures change nothing.
+    public var retiredPaymentIntentIDs: Set<String>
 
     /// Sum of the items in minor units.
     public var amountTotal: Int64
@@ -42,7 +44,8 @@ public struct OrderState: Sendable, Equatable, Hashable {
         status: OrderStatus = .pendingPayment, paymentStatus: PaymentStatus = .pending,
         fulfillmentStatus: FulfillmentStatus = .notAttempted, currentSessionID: String? = nil,
         sessionIDs: Set<String> = [], sessionAttempt: Int = 0, paymentIntentID: String? = nil,
-        amountTotal: Int64, amountReceived: Int64 = 0, amountRefunded: Int64 = 0, stockReserved: Bool = true,
+        retiredPaymentIntentIDs: Set<String> = [], amountTotal: Int64, amountReceived: Int64 = 0,
+        amountRefunded: Int64 = 0, stockReserved: Bool = true,
         needsAttention: Bool = false, attentionReason: String? = nil, failureReason: String? = nil,
         fulfillmentError: String? = nil, fulfillmentReference: String? = nil
     ) {
@@ -54,6 +57,7 @@ public struct OrderState: Sendable, Equatable, Hashable {
         if let currentSessionID { self.sessionIDs.insert(currentSessionID) }
         self.sessionAttempt = sessionAttempt
         self.paymentIntentID = paymentIntentID
+        self.retiredPaymentIntentIDs = retiredPaymentIntentIDs
         self.amountTotal = amountTotal
         self.amountReceived = amountReceived
         self.amountRefunded = amountRefunded

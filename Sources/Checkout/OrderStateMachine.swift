@@ -35,7 +35,7 @@ public enum OrderDecision: Sendable, Equatable {
 ///   payment for one of their sessions; if their stock was released it is re-taken, or the order
 ///   is flagged as needing attention;
 /// - failures and expiries of a session (or PaymentIntent) that is no longer the order's current
-///   one change nothing;
+///   one change nothing (``OrderState/retiredPaymentIntentIDs`` names the superseded intents);
 /// - a completed session with `payment_status=unpaid` keeps the order pending (delayed methods);
 /// - refunds are cumulative and never decrease; a full refund makes the order `refunded`;
 /// - applying the same event or command twice is a no-op the second time.
@@ -84,6 +84,9 @@ public enum OrderStateMachine {
 
         case .paymentFailed(let paymentIntentID, let reason):
             if state.status.hasReceivedPayment { return neverDowngrade(state) }
+            if state.retiredPaymentIntentIDs.contains(paymentIntentID) {
+                return .noOp(reason: "failure of payment intent \(paymentIntentID) of a superseded attempt")
+            }
             if let known = state.paymentIntentID, known != paymentIntentID {
                 return .noOp(reason: "failure of payment intent \(paymentIntentID), not the order's current one")
             }
@@ -115,6 +118,7 @@ public enum OrderStateMachine {
             next.fulfillmentStatus = .notAttempted
             next.currentSessionID = nil
             next.paymentIntentID = nil
+            if let retired = state.paymentIntentID { next.retiredPaymentIntentIDs.insert(retired) }
             next.failureReason = nil
             var effects: [OrderEffect] = []
             if !state.stockReserved {

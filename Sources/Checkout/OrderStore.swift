@@ -8,8 +8,9 @@ import Postgres
 public struct OrderStore: Sendable {
     public init() {}
 
-    /// The `orders` columns every read returns, plus the ids of all the order's sessions and
-    /// `created_at` in microseconds (exact, for keyset cursors).
+    /// The `orders` columns every read returns, plus the ids of all the order's sessions, the
+    /// PaymentIntents of its superseded sessions, and `created_at` in microseconds (exact, for
+    /// keyset cursors).
     static let columns = """
         id, order_number, status, payment_status, fulfillment_status, currency, amount_total, customer_email,
         customer_id, metadata, checkout_session_id, session_attempt, session_checked_at, payment_intent_id,
@@ -17,7 +18,10 @@ public struct OrderStore: Sendable {
         needs_attention, attention_reason, created_at, updated_at,
         (extract(epoch FROM created_at) * 1000000)::bigint AS created_us,
         coalesce((SELECT string_agg(s.id, ' ') FROM checkout_sessions s WHERE s.order_id = orders.id), '')
-            AS session_ids
+            AS session_ids,
+        coalesce((SELECT string_agg(s.payment_intent_id, ' ') FROM checkout_sessions s
+                  WHERE s.order_id = orders.id AND s.payment_intent_id IS NOT NULL
+                    AND s.id IS DISTINCT FROM orders.checkout_session_id), '') AS retired_payment_intents
         """
 
     // MARK: - Create
@@ -209,27 +213,31 @@ public struct OrderStore: Sendable {
     public func insertSession(_ db: Connection, orderID: UUID, attempt: Int, session: PaymentSession) throws {
         try db.execute(
             """
-            INSERT INTO checkout_sessions (id, order_id, attempt, status, payment_status, url, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::bigint IS NULL THEN NULL ELSE to_timestamp($7::bigint) END)
+            INSERT INTO checkout_sessions (id, order_id, attempt, status, payment_status, url, expires_at,
+                                           payment_intent_id)
+            VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::bigint IS NULL THEN NULL ELSE to_timestamp($7::bigint) END,
+                    $8)
             ON CONFLICT (id) DO NOTHING
             """,
             [
                 session.id, orderID, attempt, Self.sessionStatus(session.status), session.paymentStatus?.rawValue,
-                session.url, session.expiresAt,
+                session.url, session.expiresAt, session.paymentIntentID,
             ])
         try db.execute("UPDATE orders SET session_checked_at = now() WHERE id = $1", [orderID])
     }
 
-    /// Updates what we know of a session's status (from a webhook or a retrieve).
-    public func updateSession(_ db: Connection, id: String, status: PaymentSession.Status, paymentStatus: String?)
-        throws
-    {
-        guard status != .unknown else { return }
+    /// Updates what we know of a session (from a webhook, a retrieve or an expire answer): its
+    /// status, payment status and PaymentIntent (never overwritten once known).
+    public func updateSession(
+        _ db: Connection, id: String, status: PaymentSession.Status?, paymentStatus: String?, paymentIntentID: String?
+    ) throws {
+        let statusText = status.flatMap { $0 == .unknown ? nil : Self.sessionStatus($0) }
         try db.execute(
             """
-            UPDATE checkout_sessions SET status = $2, payment_status = coalesce($3, payment_status), updated_at = now()
+            UPDATE checkout_sessions SET status = coalesce($2, status), payment_status = coalesce($3, payment_status),
+                payment_intent_id = coalesce(payment_intent_id, $4), updated_at = now()
             WHERE id = $1
-            """, [id, Self.sessionStatus(status), paymentStatus])
+            """, [id, statusText, paymentStatus, paymentIntentID])
     }
 
     /// The hosted-page URL Stripe gave for a session.
@@ -263,11 +271,14 @@ public struct OrderStore: Sendable {
     static func decodeOrder(_ row: Row) throws -> OrderRecord {
         let current: String? = try row.decode("checkout_session_id")
         let sessionIDs = Set(try row.decode("session_ids", as: String.self).split(separator: " ").map(String.init))
+        let retired = Set(
+            try row.decode("retired_payment_intents", as: String.self).split(separator: " ").map(String.init))
         let state = OrderState(
             status: try enumValue(row, "status"), paymentStatus: try enumValue(row, "payment_status"),
             fulfillmentStatus: try enumValue(row, "fulfillment_status"), currentSessionID: current,
             sessionIDs: sessionIDs, sessionAttempt: try row.decode("session_attempt"),
-            paymentIntentID: try row.decode("payment_intent_id"), amountTotal: try row.decode("amount_total"),
+            paymentIntentID: try row.decode("payment_intent_id"), retiredPaymentIntentIDs: retired,
+            amountTotal: try row.decode("amount_total"),
             amountReceived: try row.decode("amount_received"), amountRefunded: try row.decode("amount_refunded"),
             stockReserved: try row.decode("stock_reserved"), needsAttention: try row.decode("needs_attention"),
             attentionReason: try row.decode("attention_reason"), failureReason: try row.decode("failure_reason"),

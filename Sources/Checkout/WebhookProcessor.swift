@@ -87,9 +87,9 @@ public final class WebhookProcessor: Sendable {
             return .ignored(eventID: event.id, reason: reason)
         }
         if let sessionID = mapping.sessionID {
-            if let status = mapping.sessionStatus {
-                try orders.updateSession(db, id: sessionID, status: status, paymentStatus: mapping.sessionPaymentStatus)
-            }
+            try orders.updateSession(
+                db, id: sessionID, status: mapping.sessionStatus, paymentStatus: mapping.sessionPaymentStatus,
+                paymentIntentID: mapping.paymentIntentID)
             if mapping.orderIDHint == orderID {
                 order.state.sessionIDs.insert(sessionID)  // ours by its metadata, even if never stored
             }

@@ -9,31 +9,37 @@ enum Fixture {
     static let states: [(name: String, state: OrderState)] = [
         (
             "pending",
-            OrderState(currentSessionID: "cs_cur", sessionIDs: ["cs_old"], sessionAttempt: 2, amountTotal: total)
+            OrderState(
+                currentSessionID: "cs_cur", sessionIDs: ["cs_old"], sessionAttempt: 2,
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total)
         ),
         (
             "pendingNoSession",
-            OrderState(sessionIDs: ["cs_old"], sessionAttempt: 2, amountTotal: total)
+            OrderState(
+                sessionIDs: ["cs_old"], sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total)
         ),
         (
             "paid",
             OrderState(
                 status: .paid, paymentStatus: .paid, fulfillmentStatus: .pending, currentSessionID: "cs_cur",
-                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur", amountTotal: total,
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
                 amountReceived: total)
         ),
         (
             "confirmed",
             OrderState(
                 status: .confirmed, paymentStatus: .paid, fulfillmentStatus: .success, currentSessionID: "cs_cur",
-                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur", amountTotal: total,
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
                 amountReceived: total, fulfillmentReference: "ref-1")
         ),
         (
             "paidFulfillmentFailed",
             OrderState(
                 status: .paid, paymentStatus: .paid, fulfillmentStatus: .failed, currentSessionID: "cs_cur",
-                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur", amountTotal: total,
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
                 amountReceived: total, needsAttention: true, attentionReason: "fulfillment failed: boom",
                 fulfillmentError: "boom")
         ),
@@ -41,27 +47,30 @@ enum Fixture {
             "failed",
             OrderState(
                 status: .failed, paymentStatus: .failed, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
-                sessionAttempt: 2, paymentIntentID: "pi_cur", amountTotal: total, stockReserved: false,
-                failureReason: "card declined")
+                sessionAttempt: 2, paymentIntentID: "pi_cur", retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                stockReserved: false, failureReason: "card declined")
         ),
         (
             "expired",
             OrderState(
                 status: .expired, paymentStatus: .expired, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
-                sessionAttempt: 2, amountTotal: total, stockReserved: false, failureReason: "checkout session expired")
+                sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total, stockReserved: false,
+                failureReason: "checkout session expired")
         ),
         (
             "refunded",
             OrderState(
                 status: .refunded, paymentStatus: .refunded, fulfillmentStatus: .success, currentSessionID: "cs_cur",
-                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur", amountTotal: total,
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
                 amountReceived: total, amountRefunded: total)
         ),
         (
             "cancelled",
             OrderState(
                 status: .cancelled, paymentStatus: .cancelled, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
-                sessionAttempt: 2, amountTotal: total, stockReserved: false, failureReason: "by admin")
+                sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total, stockReserved: false,
+                failureReason: "by admin")
         ),
     ]
 
@@ -96,6 +105,7 @@ enum Fixture {
         ("expiredOld", .sessionExpired(sessionID: "cs_old")),
         ("paymentFailed", .paymentFailed(paymentIntentID: "pi_cur", reason: "card declined")),
         ("paymentFailedOther", .paymentFailed(paymentIntentID: "pi_other", reason: "card declined")),
+        ("paymentFailedRetired", .paymentFailed(paymentIntentID: "pi_old", reason: "late decline")),
         ("refundPartial", .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: 2000, amount: total)),
         ("refundFull", .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: total, amount: total)),
         ("markPaid", .markPaid(note: "paid by bank transfer", actor: "admin")),
@@ -127,19 +137,19 @@ enum Fixture {
     /// The expected result of every (state, event) cell; columns in the order of `events`:
     /// completedPaid, completedUnpaid, completedNoPayment, completedPaidOld, completedForeign,
     /// asyncSucceeded, asyncFailed, asyncFailedOld, expired, expiredOld, paymentFailed,
-    /// paymentFailedOther, refundPartial, refundFull, markPaid, beginRetry, sessionCreated,
+    /// paymentFailedOther, paymentFailedRetired, refundPartial, refundFull, markPaid, beginRetry, sessionCreated,
     /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel.
     // swift-format-ignore
     static let expected: [String: [String]] = [
-        "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  =  =  Pd P  -  -  -  -  X"),
-        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  F  F  =  =  Pd -  =  -  -  -  X"),
-        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -"),
-        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -"),
-        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -"),
-        "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  =  =  Pd P  -  -  -  -  X"),
-        "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
-        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "cancelled":             row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -"),
+        "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X"),
+        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  F  F  -  =  =  Pd -  =  -  -  -  X"),
+        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -"),
+        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -"),
+        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -"),
+        "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
+        "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
+        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
+        "cancelled":             row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -"),
     ]
 
     static func row(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
@@ -246,7 +256,14 @@ struct OrderStateMachineTableTests {
         #expect(next.currentSessionID == nil && next.sessionAttempt == 2 && next.failureReason == nil)
         let created = OrderStateMachine.apply(next, .sessionCreated(sessionID: "cs_new")).newState!
         #expect(created.currentSessionID == "cs_new" && created.sessionIDs.contains("cs_cur"))
-        // The superseded session's late expiry leaves the new attempt alone.
+        // The superseded attempt's late decline and expiry leave the new attempt alone.
+        #expect(next.retiredPaymentIntentIDs.isSuperset(of: ["pi_old"]))
+        #expect(
+            OrderStateMachine.apply(created, .paymentFailed(paymentIntentID: "pi_old", reason: nil)).newState == nil)
+        let fromFailed = OrderStateMachine.apply(Fixture.state("failed"), .beginRetry).newState!
+        #expect(fromFailed.retiredPaymentIntentIDs.contains("pi_cur") && fromFailed.paymentIntentID == nil)
+        #expect(
+            OrderStateMachine.apply(fromFailed, .paymentFailed(paymentIntentID: "pi_cur", reason: nil)).newState == nil)
         #expect(OrderStateMachine.apply(created, .sessionExpired(sessionID: "cs_cur")).newState == nil)
         // …but its late payment is still the customer's money.
         let paid = OrderStateMachine.apply(

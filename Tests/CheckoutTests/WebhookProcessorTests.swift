@@ -102,6 +102,24 @@ struct WebhookProcessorTests {
         #expect(try h.stock("p") == 4)
     }
 
+    @Test("a decline of the superseded attempt delivered after retry-session leaves the new attempt alone")
+    func lateDeclineAfterRetry() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 3)
+        let first = try h.checkout([("p", 1)])
+        let declined = try h.simulator.decline(sessionID: first.id)  // its events are still in flight
+        let second = try h.service.retrySession(orderID: first.orderID)
+        for id in declined.events {
+            let outcome = try h.deliver(id)
+            #expect(outcome.result == "no_op", "\(outcome)")
+        }
+        let order = try h.order(first.orderID)
+        #expect(order.state.status == .pendingPayment && order.state.currentSessionID == second.id)
+        #expect(try order.state.stockReserved && h.stock("p") == 2)
+        try h.deliverAll(try h.simulator.pay(sessionID: second.id))
+        #expect(try h.order(first.orderID).state.status == .paid)
+    }
+
     @Test("expiry releases stock once; a late payment of that session re-takes it or flags the order")
     func expiredThenPaidLate() throws {
         let h = try CheckoutHarness()
