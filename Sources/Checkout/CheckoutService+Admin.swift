@@ -75,6 +75,34 @@ extension CheckoutService {
         return try adminOrder(orderID)
     }
 
+    // MARK: - Outbox worker (the next issue) reports here
+
+    /// The fulfillment job succeeded: `paid` → `confirmed` (fulfillment `success`, optional supplier
+    /// reference stored, "order confirmed" notification enqueued). Returns false when it changed
+    /// nothing (already confirmed, or the order is not paid).
+    @discardableResult
+    public func recordFulfillmentSucceeded(orderID: UUID, reference: String?) throws(CheckoutError) -> Bool {
+        try transition(orderID, .fulfillmentSucceeded(reference: reference), actor: "system:fulfillment")
+    }
+
+    /// The fulfillment job gave up (retries exhausted): fulfillment `failed`, the order needs
+    /// attention, one `needs_attention` notification enqueued. Returns false when it changed nothing.
+    @discardableResult
+    public func recordFulfillmentFailed(orderID: UUID, error: String) throws(CheckoutError) -> Bool {
+        try transition(orderID, .fulfillmentFailed(error: String(error.prefix(1000))), actor: "system:fulfillment")
+    }
+
+    private func transition(_ orderID: UUID, _ event: OrderEvent, actor: String) throws(CheckoutError) -> Bool {
+        try run {
+            try pool.transaction { db in
+                guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
+                    throw CheckoutError.orderNotFound
+                }
+                return try transitions.apply(db, order: locked, event: event, actor: actor).newState != nil
+            }
+        }
+    }
+
     /// Applies a command to the locked order; a no-op becomes the error `refusal` builds.
     private func command(
         _ orderID: UUID, _ event: OrderEvent, actor: String, refusal: @escaping (OrderState) -> CheckoutError

@@ -22,14 +22,14 @@ final class CheckoutHarness: @unchecked Sendable {  // immutable after init; the
 
     init(
         configuration: CheckoutConfiguration = CheckoutConfiguration(publicOrigin: "http://shop.test"),
-        poolSize: Int = 12, maxRetries: Int = 0
+        poolSize: Int = 12, maxRetries: Int = 0, stripeTimeout: Duration = .seconds(5)
     ) throws {
         database = try TestDatabase.create()
         pool = database.pool(max: poolSize)
         simulator = StripeSimulator(configuration: .init(port: 0))
         try simulator.start()
         client = StripeClient(
-            secretKey: "sk_test_harness", apiBase: URL(string: simulator.baseURL)!, timeout: .seconds(5),
+            secretKey: "sk_test_harness", apiBase: URL(string: simulator.baseURL)!, timeout: stripeTimeout,
             maxRetries: maxRetries)
         var logger = Logger(label: "checkout-tests")
         logger.logLevel = .critical

@@ -143,6 +143,36 @@ struct CheckoutServiceTests {
             keys == ["order:\(id.uuidString.lowercased()):attempt:1", "order:\(id.uuidString.lowercased()):attempt:2"])
     }
 
+    @Test("Stripe rejects the request (4xx): stripe_rejected, the order is kept without a session")
+    func stripeRejected() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 1)
+        h.simulator.injectFault(.status(400), count: 1)
+        do {
+            _ = try h.checkout([("p", 1)])
+            Issue.record("expected stripe_rejected")
+        } catch let error as CheckoutError {
+            #expect(error.code == "stripe_rejected")
+            let id = try #require(error.orderID)
+            #expect(try h.order(id).state.status == .pendingPayment)
+            #expect(try h.order(id).state.currentSessionID == nil)
+        }
+    }
+
+    @Test("Stripe hangs beyond the client timeout: stripe_unavailable within a bounded time")
+    func stripeHangs() throws {
+        let h = try CheckoutHarness(stripeTimeout: .milliseconds(500))
+        try h.product("p")
+        h.simulator.injectFault(.hang(5), count: 1)
+        let started = ContinuousClock.now
+        #expect {
+            _ = try h.checkout([("p", 1)])
+        } throws: { ($0 as? CheckoutError)?.code == "stripe_unavailable" }
+        #expect(ContinuousClock.now - started < .seconds(4))
+        h.simulator.clearFaults()
+        #expect(try h.count("SELECT count(*)::int AS n FROM orders WHERE status = 'pending_payment'") == 1)
+    }
+
     @Test("an Idempotency-Key replay after a Stripe failure creates the session for the same order")
     func replayAfterStripeFailure() throws {
         let h = try CheckoutHarness()

@@ -116,7 +116,8 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_already_paid" }
 
         // The worker (next issue) gives up on fulfillment: needs attention + one notification.
-        _ = try h.apply(.fulfillmentFailed(error: "supplier 500"), to: checkout.orderID, actor: "system:outbox")
+        #expect(try h.service.recordFulfillmentFailed(orderID: checkout.orderID, error: "supplier 500"))
+        #expect(try !h.service.recordFulfillmentFailed(orderID: checkout.orderID, error: "supplier 500"))
         var detail = try h.service.adminOrder(checkout.orderID)
         #expect(detail.needsAttention && detail.order.fulfillmentStatus == .failed)
         #expect(try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'notify'") == 1)
@@ -129,6 +130,10 @@ struct OrderQueriesTests {
             try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND status = 'pending'")
                 == 1,
             "the finished job is revived, never duplicated")
+        #expect(try h.service.recordFulfillmentSucceeded(orderID: checkout.orderID, reference: "ship-1"))
+        detail = try h.service.adminOrder(checkout.orderID)
+        #expect(detail.order.status == .confirmed && detail.fulfillmentReference == "ship-1")
+        #expect(try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'notify'") == 2)
     }
 
     @Test("sync applies the session's state at Stripe")
