@@ -136,6 +136,24 @@ struct OrderQueriesTests {
         #expect(try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'notify'") == 2)
     }
 
+    @Test("admin cancel gives the stock back once; a paid order cannot be cancelled")
+    func cancel() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 2)
+        let checkout = try h.checkout([("p", 2)])
+        #expect(try h.stock("p") == 0)
+        let cancelled = try h.service.cancel(orderID: checkout.orderID, reason: "customer called")
+        #expect(cancelled.order.status == .cancelled && cancelled.order.failureReason == "customer called")
+        #expect(try h.stock("p") == 2)
+        #expect(throws: CheckoutError.self) { try h.service.cancel(orderID: checkout.orderID, reason: "") }
+        #expect(try h.stock("p") == 2)
+        let paid = try h.checkout([("p", 1)])
+        try h.deliverAll(try h.simulator.pay(sessionID: paid.id))
+        #expect {
+            _ = try h.service.cancel(orderID: paid.orderID, reason: "x")
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_retryable" }
+    }
+
     @Test("sync applies the session's state at Stripe")
     func sync() throws {
         let h = try CheckoutHarness()

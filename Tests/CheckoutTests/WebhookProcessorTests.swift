@@ -102,6 +102,23 @@ struct WebhookProcessorTests {
         #expect(try h.stock("p") == 4)
     }
 
+    @Test("different events of one order delivered concurrently serialise on the order row; success wins")
+    func concurrentDifferentEvents() throws {
+        let h = try CheckoutHarness(poolSize: 12)
+        try h.product("p", stock: 4)
+        let checkout = try h.checkout([("p", 1)])
+        let declined = try h.simulator.decline(sessionID: checkout.id)
+        let paid = try h.simulator.pay(sessionID: checkout.id)
+        let all = (declined.events + paid.events) + (declined.events + paid.events)  // every event twice
+        let outcomes = concurrently(all.count) { index in (try? h.deliver(all[index])) ?? .invalidPayload("error") }
+        #expect(!outcomes.contains(.invalidPayload("error")))
+        #expect(outcomes.filter { if case .duplicate = $0 { true } else { false } }.count == all.count / 2)
+        let order = try h.order(checkout.orderID)
+        #expect(order.state.triple == StatusTriple(.paid, .paid, .pending))
+        #expect(try h.stock("p") == 3, "whatever the interleaving, the paid order holds exactly its unit")
+        #expect(try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill'") == 1)
+    }
+
     @Test("a decline of the superseded attempt delivered after retry-session leaves the new attempt alone")
     func lateDeclineAfterRetry() throws {
         let h = try CheckoutHarness()
