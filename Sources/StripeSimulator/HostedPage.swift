@@ -57,7 +57,8 @@ enum HostedPage {
 
                 """
         default:
-            body += "<p class=closed>This Checkout Session is \(escape(s.status.rawValue)) (payment \(escape(s.paymentStatus.rawValue))).</p>\n"
+            body +=
+                "<p class=closed>This Checkout Session is \(escape(s.status.rawValue)) (payment \(escape(s.paymentStatus.rawValue))).</p>\n"
         }
         return """
             <!doctype html>

@@ -53,7 +53,8 @@ struct SessionCreateRequest: Sendable, Equatable {
         guard let value else { return nil }
         guard let s = value.stringValue, let i = Int64(s), s.utf8.allSatisfy({ $0 == 45 || ($0 >= 48 && $0 <= 57) })
         else {
-            throw invalid(param, "Invalid integer: \(value.stringValue ?? "(object)")", code: "parameter_invalid_integer")
+            throw invalid(
+                param, "Invalid integer: \(value.stringValue ?? "(object)")", code: "parameter_invalid_integer")
         }
         return i
     }
@@ -61,7 +62,8 @@ struct SessionCreateRequest: Sendable, Equatable {
     static func string(_ value: FormValue?, param: String) throws(StripeAPIError) -> String? {
         guard let value else { return nil }
         guard let s = value.stringValue else {
-            throw invalid(param, "Invalid string: expected a string, got an object or list.", code: "parameter_invalid_string")
+            throw invalid(
+                param, "Invalid string: expected a string, got an object or list.", code: "parameter_invalid_string")
         }
         return s
     }
@@ -92,7 +94,8 @@ struct SessionCreateRequest: Sendable, Equatable {
             throw invalid(param, "Invalid hash", code: "parameter_invalid")
         }
         if dict.count > 50 {
-            throw invalid(param, "Invalid \(param): Metadata can have up to 50 keys, but you passed in \(dict.count) keys.")
+            throw invalid(
+                param, "Invalid \(param): Metadata can have up to 50 keys, but you passed in \(dict.count) keys.")
         }
         var out: [String: String] = [:]
         for (k, v) in dict {
@@ -174,7 +177,8 @@ struct SessionCreateRequest: Sendable, Equatable {
             }
             guard !name.isEmpty else {
                 throw invalid(
-                    "\(base)[price_data][product_data][name]", "You passed an empty string for '\(base)[price_data][product_data][name]'. We assume empty values are an attempt to unset a parameter; however '\(base)[price_data][product_data][name]' cannot be unset.",
+                    "\(base)[price_data][product_data][name]",
+                    "You passed an empty string for '\(base)[price_data][product_data][name]'. We assume empty values are an attempt to unset a parameter; however '\(base)[price_data][product_data][name]' cannot be unset.",
                     code: "parameter_invalid_empty")
             }
             guard let quantity = try integer(item["quantity"], param: "\(base)[quantity]") else {
@@ -232,7 +236,8 @@ struct SessionCreateRequest: Sendable, Equatable {
             guard e >= now + 1800 - 10, e <= now + 86_400 + 10 else {
                 throw invalid(
                     "expires_at",
-                    "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.")
+                    "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation."
+                )
             }
             expiresAt = e
         }

@@ -5,8 +5,10 @@ import Stripe
 /// The Stripe REST surface: `/v1/checkout/sessions…`, with auth, idempotency, faults and request ids.
 extension StripeSimulator {
     /// What one API route does once auth, faults and idempotency are handled; runs under the state lock.
-    typealias APIOperation = (inout SimulatorState, _ requestID: String, _ idempotencyKey: String?,
-        _ params: [String: FormValue]) throws(StripeAPIError) -> SimResponse
+    typealias APIOperation = (
+        inout SimulatorState, _ requestID: String, _ idempotencyKey: String?,
+        _ params: [String: FormValue]
+    ) throws(StripeAPIError) -> SimResponse
 
     /// Runs an API call the way Stripe's edge would: a fresh `Request-Id`; injected faults first; then
     /// `Authorization: Bearer sk_…|rk_…` (else 401); form decoding; `Idempotency-Key` replay (same
@@ -142,7 +144,9 @@ extension StripeSimulator {
         case 409:
             return StripeAPIError(
                 status: 409, type: "invalid_request_error", code: "lock_timeout",
-                message: "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. (stripe-sim fault injection)")
+                message:
+                    "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. (stripe-sim fault injection)"
+            )
         default:
             return StripeAPIError(
                 status: status, type: "invalid_request_error", message: "stripe-sim fault injection")

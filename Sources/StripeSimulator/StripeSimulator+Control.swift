@@ -101,7 +101,8 @@ extension StripeSimulator {
             r.session.customerEmail = email ?? r.session.customerEmail ?? "customer@example.test"
             r.lastDecline = nil
             s.sessions[id] = r
-            events.append(emit(&s, type: "checkout.session.completed", object: .checkoutSession(r.session), request: nil))
+            events.append(
+                emit(&s, type: "checkout.session.completed", object: .checkoutSession(r.session), request: nil))
             return SimulatorActionResult(session: r.session, events: events)
         }
     }
@@ -134,7 +135,8 @@ extension StripeSimulator {
         guard r.session.status == .complete, r.session.paymentStatus == .unpaid else {
             throw Self.controlError(
                 409, "session_not_awaiting_payment",
-                "Session \(id) is \(r.session.status.rawValue)/\(r.session.paymentStatus.rawValue), not complete/unpaid.")
+                "Session \(id) is \(r.session.status.rawValue)/\(r.session.paymentStatus.rawValue), not complete/unpaid."
+            )
         }
         return r
     }
@@ -147,7 +149,9 @@ extension StripeSimulator {
             var events = succeedPayment(&r, &s)
             s.sessions[id] = r
             events.append(
-                emit(&s, type: "checkout.session.async_payment_succeeded", object: .checkoutSession(r.session), request: nil))
+                emit(
+                    &s, type: "checkout.session.async_payment_succeeded", object: .checkoutSession(r.session),
+                    request: nil))
             return SimulatorActionResult(session: r.session, events: events)
         }
     }
@@ -186,7 +190,8 @@ extension StripeSimulator {
             s.charges[charge.id] = charge
             pi.status = .requiresPaymentMethod
             pi.latestCharge = charge.id
-            pi.lastPaymentError = .init(type: "card_error", code: "card_declined", declineCode: declineCode, message: text)
+            pi.lastPaymentError = .init(
+                type: "card_error", code: "card_declined", declineCode: declineCode, message: text)
             s.paymentIntents[pi.id] = pi
             r.session.paymentIntent = pi.id
             r.lastDecline = text
@@ -223,7 +228,8 @@ extension StripeSimulator {
             let value = amount ?? remaining
             guard value >= 1, value <= remaining else {
                 throw Self.controlError(
-                    400, "amount_too_large", "Refund amount \(value) must be between 1 and the \(remaining) not yet refunded.")
+                    400, "amount_too_large",
+                    "Refund amount \(value) must be between 1 and the \(remaining) not yet refunded.")
             }
             charge.amountRefunded += value
             charge.refunded = charge.amountRefunded == charge.amount

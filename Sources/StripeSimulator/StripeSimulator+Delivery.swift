@@ -78,7 +78,10 @@ extension StripeSimulator {
         ]
         if !snapshot.secrets.isEmpty {
             headers.append(
-                ("Stripe-Signature", stripeSignatureHeader(payload: snapshot.body, secrets: snapshot.secrets, timestamp: snapshot.t)))
+                (
+                    "Stripe-Signature",
+                    stripeSignatureHeader(payload: snapshot.body, secrets: snapshot.secrets, timestamp: snapshot.t)
+                ))
         }
         let outcome = poster.post(url: snapshot.url, headers: headers, body: snapshot.body)
         let succeeded = outcome.status.map { (200..<300).contains($0) } ?? false

@@ -97,7 +97,8 @@ extension StripeSimulator {
         r.post("/_sim/events/deliver") { [self] req in
             let b: DeliverBody = try body(req)
             return done { () throws(StripeAPIError) in
-                try deliver(eventIDs: b.ids, order: b.order ?? .given, times: b.times ?? 1, parallel: b.parallel ?? false)
+                try deliver(
+                    eventIDs: b.ids, order: b.order ?? .given, times: b.times ?? 1, parallel: b.parallel ?? false)
             }
         }
         r.post("/_sim/deliveries/hold") { [self] _ in
@@ -129,7 +130,8 @@ extension StripeSimulator {
                     .badRequest, code: "parameter_invalid", message: "give exactly one of status or hangSeconds")
             }
             injectFault(
-                SimulatorFault(status: b.status, hangSeconds: b.hangSeconds, shouldRetry: b.shouldRetry, retryAfter: b.retryAfter),
+                SimulatorFault(
+                    status: b.status, hangSeconds: b.hangSeconds, shouldRetry: b.shouldRetry, retryAfter: b.retryAfter),
                 count: b.count ?? 1)
             return .json(["ok": true])
         }

@@ -28,8 +28,12 @@ final class WebhookPoster: Sendable {
 
     init(timeout: Duration) {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.seconds
-        configuration.timeoutIntervalForResource = timeout.seconds
+        // swift-corelibs-foundation truncates timeouts to whole seconds (0.3 s becomes an immediate
+        // timeout), so URLSession gets a generous whole-second backstop and the precise per-attempt
+        // deadline is the semaphore wait below.
+        let backstop = (timeout.seconds + 1).rounded(.up)
+        configuration.timeoutIntervalForRequest = backstop
+        configuration.timeoutIntervalForResource = backstop
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         self.session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
@@ -47,7 +51,7 @@ final class WebhookPoster: Sendable {
     func post(url: URL, headers: [(String, String)], body: [UInt8]) -> Outcome {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
-        request.timeoutInterval = timeout.seconds
+        request.timeoutInterval = (timeout.seconds + 1).rounded(.up)
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         request.httpBody = Data(body)
         let box = Box()
@@ -57,13 +61,16 @@ final class WebhookPoster: Sendable {
             if let http = response as? HTTPURLResponse {
                 outcome = Outcome(status: http.statusCode, error: nil)
             } else {
-                outcome = Outcome(status: nil, error: error.map { String(describing: type(of: $0)) + " " + ($0 as NSError).localizedDescription } ?? "no response")
+                outcome = Outcome(
+                    status: nil,
+                    error: error.map { String(describing: type(of: $0)) + " " + ($0 as NSError).localizedDescription }
+                        ?? "no response")
             }
             box.value.withLock { $0 = outcome }
             done.signal()
         }
         task.resume()
-        if done.wait(timeout: .now() + timeout.seconds + 0.25) == .timedOut {
+        if done.wait(timeout: .now() + timeout.seconds) == .timedOut {
             task.cancel()
             return Outcome(status: nil, error: "timeout")
         }

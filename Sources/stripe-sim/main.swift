@@ -54,7 +54,10 @@ struct StripeSim: ParsableCommand {
     @Option(help: "Where to POST webhook events (none: events are only recorded).")
     var webhookURL: String?
 
-    @Option(help: "Webhook signing secret(s), comma-separated (one v1 signature per secret). Default: $STRIPE_WEBHOOK_SECRET.")
+    @Option(
+        help:
+            "Webhook signing secret(s), comma-separated (one v1 signature per secret). Default: $STRIPE_WEBHOOK_SECRET."
+    )
     var webhookSecret: String?
 
     @Option(help: "Delivery attempts per event, including the first.")
