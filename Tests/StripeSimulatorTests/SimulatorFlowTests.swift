@@ -267,7 +267,8 @@ struct SimulatorFlowTests {
             #expect(receiver.wait { $0.count == before + 7 }.last?.event?.id == ids[3])
             #expect(try SimHTTP.control(sim, "/_sim/events/evt_nope/resend").status == 404)
             #expect(sim.waitForDeliveries())
-            #expect(sim.events().first { $0.id == ids[0] }?.succeededDeliveries == 4)  // released twice + delivered twice
+            // Released twice, then delivered twice.
+            #expect(sim.events().first { $0.id == ids[0] }?.succeededDeliveries == 4)
         }
     }
 
