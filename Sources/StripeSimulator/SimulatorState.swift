@@ -44,6 +44,7 @@ struct SimulatorState {
     /// A stored idempotent answer: only successful ones are kept (Stripe does not save results of
     /// requests that failed validation).
     struct IdempotencyRecord {
+        var createdAt: Int64
         var fingerprint: String
         var status: Int
         var body: [UInt8]
@@ -57,9 +58,13 @@ struct SimulatorState {
     var events: [String: EventRecord] = [:]
     var eventOrder: [String] = []
     var idempotency: [String: IdempotencyRecord] = [:]
+    /// Prune idempotency records older than 24 h when the table reaches this size (then double it).
+    var idempotencyPruneAt = 100_000
     var faults: [SimulatorFault] = []
     var requestLog: [SimulatorRequestLogEntry] = []
     var clockOffset: Int64 = 0
+    /// The earliest `expires_at` among open sessions, so the per-call expiry sweep is O(1) until then.
+    var earliestOpenExpiry: Int64?
 
     var webhookURL: URL?
     var webhookSecrets: [String] = []

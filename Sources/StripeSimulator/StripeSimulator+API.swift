@@ -40,7 +40,7 @@ extension StripeSimulator {
                     .init(
                         requestId: requestID, method: method, path: path, idempotencyKey: idempotencyKey,
                         status: status, fault: fault, replayed: replayed))
-                if $0.requestLog.count > 10_000 { $0.requestLog.removeFirst($0.requestLog.count - 10_000) }
+                if $0.requestLog.count > 20_000 { $0.requestLog.removeFirst(10_000) }  // keep the recent ones
             }
         }
 
@@ -122,7 +122,14 @@ extension StripeSimulator {
             }
             if method == "POST", let idempotencyKey, (200..<300).contains(r.status) {
                 s.idempotency[idempotencyKey] = .init(
-                    fingerprint: fingerprint, status: r.status, body: r.body, requestID: requestID)
+                    createdAt: self.now(s), fingerprint: fingerprint, status: r.status, body: r.body,
+                    requestID: requestID)
+                if s.idempotency.count >= s.idempotencyPruneAt {
+                    // Stripe keeps keys for 24 h; prune older ones when the table grows (amortised O(1)).
+                    let cutoff = self.now(s) - 86_400
+                    s.idempotency = s.idempotency.filter { $0.value.createdAt > cutoff }
+                    s.idempotencyPruneAt = max(100_000, s.idempotency.count * 2)
+                }
             }
             return (r, false)
         }
@@ -182,6 +189,7 @@ extension StripeSimulator {
             s.sessions[id] = .init(
                 session: session, lineItems: request.lineItems, paymentIntentMetadata: request.paymentIntentMetadata)
             s.sessionOrder.append(id)
+            s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? request.expiresAt, request.expiresAt)
             return .json(session)
         }
     }
@@ -238,13 +246,20 @@ extension StripeSimulator {
     }
 
     /// Stripe expires sessions whose `expires_at` passed; done lazily on every call.
+    /// Scans only once the earliest open expiry has passed, so it costs nothing on the hot path.
     func sweepExpired(_ s: inout SimulatorState) {
         let now = self.now(s)
+        guard let earliest = s.earliestOpenExpiry, earliest <= now else { return }
+        var next: Int64? = nil
         for id in s.sessionOrder {
-            if let r = s.sessions[id], r.session.status == .open, let e = r.session.expiresAt, e <= now {
+            guard let r = s.sessions[id], r.session.status == .open, let e = r.session.expiresAt else { continue }
+            if e <= now {
                 _ = try? expire(&s, id: id, request: nil)
+            } else {
+                next = min(next ?? e, e)
             }
         }
+        s.earliestOpenExpiry = next
     }
 
     /// Records an event (JSON fixed now) and queues its delivery.

@@ -7,6 +7,7 @@ extension StripeSimulator {
     /// The router serving everything; `start()` serves it, tests may also call its handler in process.
     public func router() -> Router {
         let r = Router()
+        r.use(StripeEdge())
         // Stripe's API.
         r.post("/v1/checkout/sessions") { [self] req in
             http(
@@ -166,6 +167,28 @@ extension StripeSimulator {
             return .json(["ok": true])
         }
         return r
+    }
+
+    /// Gives `/v1` answers that did not come from a Stripe route (unknown URL, wrong method) Stripe's error
+    /// shape and a `Request-Id`, as Stripe's edge does.
+    struct StripeEdge: HTTPMiddleware {
+        func handle(_ request: HTTPRequest, next: HTTPHandler) throws -> HTTPResponse {
+            let response = try next(request)
+            guard request.path.hasPrefix("/v1/"), response.headers["Request-Id"] == nil else { return response }
+            var out = HTTPResponse(
+                status: response.status, headers: HTTPHeaders(),
+                body: SimResponse.stripeError(
+                    StripeAPIError(
+                        status: response.status.code, type: "invalid_request_error",
+                        message:
+                            "Unrecognized request URL (\(request.method.rawValue): \(request.path)). stripe-sim serves POST/GET /v1/checkout/sessions[/:id[/expire]]."
+                    )
+                ).body)
+            out.headers.add("Content-Type", "application/json")
+            out.headers.add("Request-Id", StripeID.make("req_", length: 14))
+            if let allow = response.headers["Allow"] { out.headers.add("Allow", allow) }
+            return out
+        }
     }
 
     /// `{"data": [...]}` like Stripe's list objects.

@@ -323,6 +323,11 @@ struct SimulatorFlowTests {
             let log = try SimHTTP.request("GET", sim.baseURL + "/_sim/requests").json()["data"] as? [[String: Any]]
             #expect(log?.map { $0["status"] as? Int } == [503, 400])
             #expect(log?.first?["idempotencyKey"] as? String == "k1")
+            // Unknown /v1 URLs answer like Stripe's edge.
+            let unknown = try SimHTTP.request("GET", sim.baseURL + "/v1/customers")
+            #expect(unknown.status == 404)
+            #expect(unknown.header("Request-Id")?.hasPrefix("req_") == true)
+            #expect((try unknown.json()["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
             #expect(try SimHTTP.control(sim, "/_sim/reset").status == 200)
             #expect(sim.requests().isEmpty)
         }
