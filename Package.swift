@@ -51,7 +51,9 @@ let package = Package(
             swiftSettings: strict),
 
         // The offline Stripe stand-in.
-        .target(name: "StripeSimulator", dependencies: ["HTTPServer", "Stripe"], swiftSettings: strict),
+        .target(
+            name: "StripeSimulator", dependencies: ["HTTPServer", "Stripe"], exclude: ["README.md"],
+            swiftSettings: strict),
         .executableTarget(
             name: "stripe-sim",
             dependencies: [
