@@ -12,6 +12,10 @@ final class ServerContext: Sendable {
     let handler: HTTPHandler
     let pool: WorkerPool
     let connectionCount = Atomic<Int>(0)
+    /// Response bytes queued in user space and not yet accepted by the kernel, across connections.
+    let queuedOutputBytes = Atomic<Int>(0)
+    /// Handlers running right now.
+    let activeRequests = Atomic<Int>(0)
 
     init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, pool: WorkerPool) {
         self.configuration = configuration
@@ -348,6 +352,7 @@ final class EventLoop: @unchecked Sendable {
             case .dispatch(let head, let body, let requestID):
                 dispatch(head, body: body, requestID: requestID, on: connection)
             case .write(let bytes):
+                context.queuedOutputBytes.wrappingAdd(bytes.count, ordering: .relaxed)
                 if connection.output.isEmpty {
                     connection.output = bytes
                     connection.outputOffset = 0
@@ -370,7 +375,10 @@ final class EventLoop: @unchecked Sendable {
         let fd = connection.fd
         let id = connection.id
         let remote = connection.remoteAddress
+        let context = self.context
         let accepted = context.pool.submit { [self] in
+            context.activeRequests.wrappingAdd(1, ordering: .relaxed)
+            defer { context.activeRequests.wrappingSubtract(1, ordering: .relaxed) }
             let request = HTTPRequest(
                 method: head.method, target: head.target, headers: head.headers, body: body,
                 remoteAddress: remote, requestID: requestID, versionMinor: head.versionMinor)
@@ -418,6 +426,7 @@ final class EventLoop: @unchecked Sendable {
                 send(connection.fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
             if sent > 0 {
+                context.queuedOutputBytes.wrappingSubtract(sent, ordering: .relaxed)
                 connection.outputOffset += sent
                 connection.lastWriteProgress = now
                 continue
@@ -470,6 +479,9 @@ final class EventLoop: @unchecked Sendable {
         var event = epoll_event()
         epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, &event)
         close(connection.fd)
+        context.queuedOutputBytes.wrappingSubtract(connection.pendingOutput, ordering: .relaxed)
+        connection.output = []
+        connection.outputOffset = 0
         connections[Int(connection.fd)] = nil
         liveCount -= 1
         context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
