@@ -294,7 +294,9 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Connection events
 
     private func handle(_ events: UInt32, on connection: Connection) {
-        if events & (EPOLLERR.rawValue) != 0 {
+        // HUP means both directions are gone (reset, or the peer's FIN after our own shutdown): nothing
+        // can be delivered any more, and level-triggered HUP would otherwise be reported forever.
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
             closeNow(connection)
             return
         }
@@ -302,7 +304,7 @@ final class EventLoop: @unchecked Sendable {
             flush(connection)
             guard connections[Int(connection.fd)] === connection else { return }
         }
-        if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue) != 0 {
+        if events & EPOLLIN.rawValue != 0 {
             readAvailable(connection)
         }
     }
