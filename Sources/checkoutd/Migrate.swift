@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckoutAPI
 import Foundation
+import Postgres
 
 /// `checkoutd migrate`: apply pending `sql/` migrations (under the advisory lock) and exit.
 struct Migrate: ParsableCommand {
@@ -8,6 +9,16 @@ struct Migrate: ParsableCommand {
 
     func run() throws {
         let config = loadConfigOrExit()
-        _ = config.makeLogger(label: "checkoutd.migrate")
+        let logger = config.makeLogger(label: "checkoutd.migrate")
+        let pool = ConnectionPool(url: config.databaseURL.reveal(), maxConnections: 1)
+        defer { pool.close() }
+        do {
+            let applied = try Migrator(directory: URL(fileURLWithPath: config.migrationsDirectory)).migrate(pool)
+            logger.info("migrations done", metadata: ["applied": .array(applied.map { .string($0) })])
+            print(applied.isEmpty ? "migrate: up to date" : "migrate: applied \(applied.joined(separator: ", "))")
+        } catch {
+            logger.critical("migration failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
     }
 }

@@ -61,6 +61,10 @@ public struct AppConfig: Sendable {
     public var httpMaxBodyBytes: Int = 1 << 20
     /// `HTTP_MAX_CONNECTIONS`: open connections per process, 1–1000000. Default 10000.
     public var httpMaxConnections: Int = 10_000
+    /// `RATE_LIMIT_PER_MINUTE`: sustained create/retry requests per client IP, 0 = off, else 1–100000. Default 60.
+    public var rateLimitPerMinute: Int = 60
+    /// `RATE_LIMIT_BURST`: requests a client may make at once before the rate applies, 1–10000. Default 20.
+    public var rateLimitBurst: Int = 20
     /// `SHUTDOWN_GRACE`: seconds in-flight requests get to finish on SIGTERM, 0–300. Default 10.
     public var shutdownGrace: Int = 10
     /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default `sql` (relative to the working directory).
@@ -83,7 +87,8 @@ public struct AppConfig: Sendable {
         "STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_TOLERANCE", "PUBLIC_ORIGIN", "CORS_ALLOWED_ORIGINS",
         "ADMIN_TOKEN", "APP_ENV", "CHECKOUT_SESSION_TTL", "ORDER_NUMBER_PREFIX", "FULFILLMENT_WEBHOOK_URL",
         "NOTIFY_WEBHOOK_URL", "RECONCILE_INTERVAL", "LOG_LEVEL", "LOG_FORMAT", "HTTP_WORKER_THREADS",
-        "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "SHUTDOWN_GRACE", "MIGRATIONS_DIR", "OPENAPI_PATH",
+        "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "SHUTDOWN_GRACE",
+        "MIGRATIONS_DIR", "OPENAPI_PATH",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -278,6 +283,8 @@ private struct Reader {
         c.httpMaxBodyBytes = try int(
             "HTTP_MAX_BODY_BYTES", default: c.httpMaxBodyBytes, in: 1024...(64 << 20), unit: "bytes")
         c.httpMaxConnections = try int("HTTP_MAX_CONNECTIONS", default: c.httpMaxConnections, in: 1...1_000_000)
+        c.rateLimitPerMinute = try int("RATE_LIMIT_PER_MINUTE", default: c.rateLimitPerMinute, in: 0...100_000)
+        c.rateLimitBurst = try int("RATE_LIMIT_BURST", default: c.rateLimitBurst, in: 1...10_000)
         c.shutdownGrace = try int("SHUTDOWN_GRACE", default: c.shutdownGrace, in: 0...300, unit: "seconds")
         c.migrationsDirectory = raw("MIGRATIONS_DIR") ?? c.migrationsDirectory
         c.openAPIPath = raw("OPENAPI_PATH") ?? c.openAPIPath
