@@ -27,14 +27,19 @@ public final class App: Sendable {
     /// The bytes of `openapi.yaml`, nil when the file could not be read at start-up.
     let openAPIDocument: [UInt8]?
 
-    /// Builds the router for `config` over `pool`.
-    public init(config: AppConfig, pool: ConnectionPool, logger: Logger, metrics: Metrics = Metrics()) {
+    /// Builds the router for `config` over `pool`, with the domain `services`.
+    public init(
+        config: AppConfig, pool: ConnectionPool, services: AppServices, logger: Logger, metrics: Metrics = Metrics()
+    ) {
         self.config = config
         self.logger = logger
         self.metrics = metrics
         self.pool = pool
         self.router = Router()
         self.openAPIDocument = Self.loadOpenAPI(path: config.openAPIPath, logger: logger)
+        registerPaymentRoutes(services)
+        registerOrderRoutes(services)
+        registerAdminRoutes(services)
         registerOperationsRoutes()
         let patterns = RoutePatterns(router.routes.map(\.pattern))
         router.use(AccessLogMiddleware(logger: logger, metrics: metrics, patterns: patterns))

@@ -47,7 +47,8 @@ extension App {
             pool.close()
             throw error
         }
-        let app = App(config: config, pool: pool, logger: logger, metrics: metrics)
+        let services = AppServices(config: config, pool: pool, logger: logger)
+        let app = App(config: config, pool: pool, services: services, logger: logger, metrics: metrics)
         var serverConfig = HTTPServerConfiguration(host: config.host, port: config.port)
         serverConfig.workerThreads = config.httpWorkerThreads
         serverConfig.maxBodyBytes = config.httpMaxBodyBytes

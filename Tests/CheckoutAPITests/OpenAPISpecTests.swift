@@ -1,4 +1,7 @@
+import CheckoutAPI
 import Foundation
+import Logging
+import Postgres
 import Testing
 import TestSupport
 
@@ -71,12 +74,50 @@ struct OpenAPISpecTests {
         let yaml = try String(contentsOfFile: Self.specPath, encoding: .utf8)
         let expected: Set<String> = [
             "POST /api/payments/create-checkout-session", "POST /api/payments/webhook",
-            "GET /api/orders/by-session/:sessionId", "POST /api/orders/:orderId/retry-session", "GET /api/products",
+            "GET /api/orders/by-session/:sessionId", "GET /api/orders/:orderId",
+            "POST /api/orders/:orderId/retry-session",
+            "GET /api/products", "POST /api/admin/orders/:id/cancel",
             "GET /api/admin/orders", "GET /api/admin/orders/:id", "POST /api/admin/orders/:id/retry-session",
             "POST /api/admin/orders/:id/mark-paid", "POST /api/admin/orders/:id/sync",
             "POST /api/admin/orders/:id/retry-fulfillment", "GET /api/admin/products", "PUT /api/admin/products/:id",
             "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         ]
         #expect(openAPIOperations(yaml) == expected)
+    }
+
+    @Test("the routes the server registers and the operations the spec lists are the same set")
+    func routesMatchRouter() throws {
+        let yaml = try String(contentsOfFile: Self.specPath, encoding: .utf8)
+        // Building the App opens no connection (the pool connects lazily), so no database is needed here.
+        var config = AppConfig(databaseURL: "postgres://127.0.0.1:1/none", stripeSecretKey: "sk_test_routes")
+        config.openAPIPath = Self.specPath
+        let pool = ConnectionPool(url: config.databaseURL.reveal(), maxConnections: 1)
+        defer { pool.close() }
+        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = App(
+            config: config, pool: pool, services: AppServices(config: config, pool: pool, logger: logger),
+            logger: logger)
+        let registered = Set(app.routeList)
+        #expect(registered.count == app.routeList.count, "a route is registered twice")
+        #expect(registered == openAPIOperations(yaml))
+        #expect(registered.subtracting(openAPIOperations(yaml)).isEmpty, "undocumented routes")
+        #expect(openAPIOperations(yaml).subtracting(registered).isEmpty, "documented but not served")
+    }
+
+    @Test("every error code the API maps is documented in the spec's ErrorResponse")
+    func errorCodesDocumented() throws {
+        let yaml = try String(contentsOfFile: Self.specPath, encoding: .utf8)
+        let codes = Set(ErrorMapper.statusByCode.keys).union([
+            "signature_invalid", "unsupported_media_type", "payload_too_large", "rate_limited", "unauthorized",
+            "admin_disabled", "not_found", "method_not_allowed", "internal_error", "server_busy", "openapi_unavailable",
+        ])
+        for code in codes.sorted() {
+            #expect(yaml.contains("                - \(code)\n"), "\(code) missing from ErrorResponse.code enum")
+            // not_found / method_not_allowed belong to no route: they answer paths and methods that do not exist.
+            if code == "not_found" || code == "method_not_allowed" { continue }
+            #expect(
+                yaml.range(of: #"x-error-codes: \[[^\]]*\b"# + code + #"\b"#, options: .regularExpression) != nil,
+                "\(code) is not listed for any route")
+        }
     }
 }

@@ -19,8 +19,7 @@ public enum ErrorMapper {
         "invalid_json": 400, "validation_error": 400, "product_unavailable": 422, "currency_mismatch": 422,
         "out_of_stock": 409, "idempotency_key_reused": 409, "stripe_rejected": 502, "stripe_unavailable": 503,
         "order_not_found": 404, "order_not_retryable": 409, "order_already_paid": 409,
-        "fulfillment_not_retryable": 409, "product_not_found": 404, "database_unavailable": 503,
-        "invalid_transition": 409, "no_session": 409,
+        "fulfillment_not_retryable": 409, "database_unavailable": 503,
     ]
 
     /// Status for a domain error code, nil when the code is unknown to the API layer.
