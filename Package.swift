@@ -24,9 +24,11 @@ let package = Package(
             name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // epoll/eventfd/accept4 (not exported by Swift's Glibc module), for HTTPServer's event loop.
+        .systemLibrary(name: "CEpoll"),
 
         // Infrastructure: each knows nothing of payments or of each other.
-        .target(name: "HTTPServer", swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "Stripe", dependencies: ["COpenSSL"], swiftSettings: strict),
 

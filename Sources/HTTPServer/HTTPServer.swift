@@ -1,2 +1,115 @@
-/// Placeholder so the package builds while the module is written.
-enum HTTPServerModule {}
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An HTTP/1.1 server: epoll event loops for socket I/O, a bounded pool of worker threads for the
+/// (synchronous, possibly blocking) handler.
+///
+/// Why hand-rolled instead of SwiftNIO: the product's handlers are blocking by design (libpq), and a
+/// small server whose every limit is explicit is easier to audit; `make bench-http` compares it against
+/// Hummingbird 2. Lifecycle: `init` → `start()` (binds, returns at once) → `shutdown()` (graceful) →
+/// `waitUntilStopped()`. A stopped server cannot be restarted.
+public final class HTTPServer: Sendable {
+    private struct State: @unchecked Sendable {
+        // `@unchecked`: `loops` are only used through their thread-safe entry points.
+        var phase: Phase = .idle
+        var listenFD: Int32 = -1
+        var port = 0
+        var loops: [EventLoop] = []
+        var pool: WorkerPool?
+    }
+
+    private enum Phase { case idle, running, stopping, stopped }
+
+    /// The configuration the server was created with.
+    public let configuration: HTTPServerConfiguration
+    private let handler: HTTPHandler
+    private let state = Mutex(State())
+    private let stoppedGroup = DispatchGroup()
+    private let loopsFinished = DispatchGroup()
+
+    /// A server that will answer every request with `handler` (usually `Router.handler()`).
+    public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// Binds the listening socket and starts the event loops and workers; returns immediately.
+    /// Throws `HTTPServerError` when the address cannot be bound or the server was already started.
+    public func start() throws {
+        try state.withLock { state throws(HTTPServerError) in
+            guard state.phase == .idle else { throw HTTPServerError("server already started") }
+            Socket.ignoreSIGPIPE()
+            let (fd, port) = try Socket.listen(
+                host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+            let pool = WorkerPool(threads: configuration.workerThreads, queueLimit: configuration.workerQueueLimit)
+            let context = ServerContext(configuration: configuration, handler: handler, pool: pool)
+            var loops: [EventLoop] = []
+            for index in 0..<max(1, configuration.eventLoops) {
+                do throws(HTTPServerError) {
+                    loops.append(try EventLoop(context: context, index: index, listenFD: fd))
+                } catch {
+                    loops.removeAll()
+                    close(fd)
+                    throw error
+                }
+            }
+            pool.start(name: "http")
+            stoppedGroup.enter()
+            for (index, loop) in loops.enumerated() {
+                loopsFinished.enter()
+                let thread = Thread { [loopsFinished] in
+                    loop.run()
+                    loopsFinished.leave()
+                }
+                thread.name = "http-loop-\(index)"
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+            state.listenFD = fd
+            state.port = port
+            state.loops = loops
+            state.pool = pool
+            state.phase = .running
+        }
+    }
+
+    /// The bound TCP port (meaningful after `start()`; resolves port 0 to the real one).
+    public var port: Int { state.withLock { $0.port } }
+
+    /// Graceful stop: stop accepting, close idle connections, let requests in flight finish (answered with
+    /// `Connection: close`) for up to `shutdownGrace`, then close everything and join all threads.
+    /// Returns when the server is stopped. Safe to call more than once and from any thread.
+    public func shutdown() {
+        let (loops, pool, fd, shouldStop) = state.withLock { state -> ([EventLoop], WorkerPool?, Int32, Bool) in
+            guard state.phase == .running else { return ([], nil, -1, false) }
+            state.phase = .stopping
+            return (state.loops, state.pool, state.listenFD, true)
+        }
+        guard shouldStop else {
+            waitUntilStopped()
+            return
+        }
+        for loop in loops { loop.requestShutdown() }
+        loopsFinished.wait()
+        // Every loop has removed the listener from its epoll set, so closing it cannot race.
+        close(fd)
+        pool?.stopAndJoin()
+        state.withLock {
+            $0.loops = []
+            $0.pool = nil
+            $0.listenFD = -1
+            $0.phase = .stopped
+        }
+        stoppedGroup.leave()
+    }
+
+    /// Blocks until `shutdown()` has completed (returns at once when the server never started).
+    public func waitUntilStopped() {
+        let started = state.withLock { $0.phase != .idle }
+        if started { stoppedGroup.wait() }
+    }
+}

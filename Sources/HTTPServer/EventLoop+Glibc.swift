@@ -1,0 +1,555 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+    import CEpoll
+#endif
+
+/// What every event loop of one server shares: configuration, the handler, the worker pool and the
+/// global connection count.
+final class ServerContext: Sendable {
+    let configuration: HTTPServerConfiguration
+    let handler: HTTPHandler
+    let pool: WorkerPool
+    let connectionCount = Atomic<Int>(0)
+
+    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, pool: WorkerPool) {
+        self.configuration = configuration
+        self.handler = handler
+        self.pool = pool
+    }
+}
+
+/// One connection's I/O state, owned by exactly one event loop thread.
+final class Connection {
+    let fd: Int32
+    let id: UInt64
+    let remoteAddress: String
+    var machine: HTTPConnectionStateMachine
+    /// Queued output and how much of it was sent.
+    var output: [UInt8] = []
+    var outputOffset = 0
+    /// When the last byte left (or the output was queued); a peer that never reads is cut off.
+    var lastWriteProgress: UInt64
+    var registered: UInt32 = 0
+    /// The state machine asked to close once the output is flushed.
+    var closeRequested = false
+    /// After the last response: write side shut, discarding input until EOF or this deadline, so the
+    /// peer reads our final response instead of a reset.
+    var lingerDeadline: UInt64?
+    var lingerDiscarded = 0
+
+    init(fd: Int32, id: UInt64, remoteAddress: String, machine: HTTPConnectionStateMachine, now: UInt64) {
+        self.fd = fd
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.machine = machine
+        self.lastWriteProgress = now
+    }
+
+    var pendingOutput: Int { output.count - outputOffset }
+}
+
+/// A handler's response on its way back from a worker thread to the connection's event loop.
+struct Completion: Sendable {
+    var fd: Int32
+    var connectionID: UInt64
+    var response: HTTPResponse
+}
+
+/// An epoll event loop running on its own thread: accepts connections from the shared listener, reads,
+/// feeds each connection's state machine, sends responses and enforces timeouts.
+///
+/// Threading: everything except `complete(_:)` and `requestShutdown()` runs on the loop's thread.
+/// Those two only touch the `Mutex`-protected inbox / atomics and write to the loop's eventfd, which is
+/// why the class is `@unchecked Sendable`. Sockets are only ever used and closed by the owning loop
+/// (workers hand back responses, never write), so a closed fd cannot be reused under another thread's
+/// feet; a response for a connection that closed meanwhile is recognised by its connection id.
+final class EventLoop: @unchecked Sendable {
+    private let context: ServerContext
+    private let index: Int
+    private let epfd: Int32
+    private let wakeFD: Int32
+    private let listenFD: Int32
+    private let inbox = Mutex<[Completion]>([])
+    private let wakePending = Atomic<Bool>(false)
+    private let shutdownRequested = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
+
+    private var connections: [Connection?] = []
+    private var liveCount = 0
+    private var nextID: UInt64 = 0
+    private let scratch: UnsafeMutableRawBufferPointer
+    private var now: UInt64 = 0
+    private var dateSecond: Int64 = -1
+    private var date = ""
+    private var nextScan: UInt64 = 0
+    private let scanInterval: UInt64
+    private let lingerTime: UInt64 = 1_000_000_000
+    private var listening = false
+    private var acceptPausedUntil: UInt64?
+    private var shuttingDown = false
+    private var shutdownDeadline: UInt64 = 0
+
+    init(context: ServerContext, index: Int, listenFD: Int32) throws(HTTPServerError) {
+        self.context = context
+        self.index = index
+        self.listenFD = listenFD
+        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epfd >= 0 else { throw HTTPServerError("epoll_create1: \(Socket.errnoText())") }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            close(epfd)
+            throw HTTPServerError("eventfd: \(Socket.errnoText())")
+        }
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+        let timeouts = context.configuration.timeouts
+        let shortest = min(timeouts.header, timeouts.body, timeouts.idle)
+        scanInterval = min(max(shortest / 10, 5_000_000), 250_000_000)
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeFD
+        epoll_ctl(epfd, EPOLL_CTL_ADD, wakeFD, &event)
+        startListening()
+    }
+
+    deinit {
+        scratch.deallocate()
+        close(wakeFD)
+        close(epfd)
+    }
+
+    // MARK: Cross-thread entry points
+
+    /// Hands a response back to this loop (called from worker threads).
+    func complete(_ completion: Completion) {
+        inbox.withLock { $0.append(completion) }
+        wake()
+    }
+
+    /// Starts a graceful shutdown (called from any thread).
+    func requestShutdown() {
+        shutdownRequested.store(true, ordering: .releasing)
+        wake()
+    }
+
+    /// Whether `run()` has returned.
+    var isStopped: Bool { stopped.load(ordering: .acquiring) }
+
+    private func wake() {
+        if wakePending.exchange(true, ordering: .acquiringAndReleasing) { return }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    // MARK: The loop
+
+    /// Runs until shutdown completes.
+    func run() {
+        let maxEvents = 256
+        var events = [epoll_event](repeating: epoll_event(), count: maxEvents)
+        updateClock()
+        while true {
+            let timeout = pollTimeout()
+            let n = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epfd, $0.baseAddress, Int32(maxEvents), timeout)
+            }
+            updateClock()
+            if n < 0 && errno != EINTR { break }
+            for i in 0..<max(0, Int(n)) {
+                let event = events[i]
+                let fd = event.data.fd
+                if fd == wakeFD {
+                    var value: UInt64 = 0
+                    _ = read(wakeFD, &value, 8)
+                    wakePending.store(false, ordering: .releasing)
+                    continue
+                }
+                if fd == listenFD {
+                    acceptConnections()
+                    continue
+                }
+                guard let connection = connection(fd) else { continue }
+                handle(event.events, on: connection)
+            }
+            drainInbox()
+            if shutdownRequested.load(ordering: .acquiring) && !shuttingDown { beginShutdown() }
+            if now >= nextScan { scanDeadlines() }
+            if shuttingDown && finishShutdownIfDone() { break }
+        }
+        stopped.store(true, ordering: .releasing)
+    }
+
+    private func updateClock() {
+        now = Socket.monotonicNanoseconds()
+        let second = Socket.unixSeconds()
+        if second != dateSecond {
+            dateSecond = second
+            date = HTTPDate.format(unixSeconds: second)
+        }
+    }
+
+    private func pollTimeout() -> Int32 {
+        if inbox.withLock({ !$0.isEmpty }) { return 0 }
+        if liveCount == 0 && acceptPausedUntil == nil && !shuttingDown { return -1 }
+        let wait = nextScan > now ? nextScan - now : 0
+        return Int32(min((wait + 999_999) / 1_000_000, 1000))
+    }
+
+    private func connection(_ fd: Int32) -> Connection? {
+        fd >= 0 && Int(fd) < connections.count ? connections[Int(fd)] : nil
+    }
+
+    // MARK: Accepting
+
+    private func startListening() {
+        guard !listening else { return }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+        event.data.fd = listenFD
+        if epoll_ctl(epfd, EPOLL_CTL_ADD, listenFD, &event) == 0 { listening = true }
+    }
+
+    private func stopListening() {
+        guard listening else { return }
+        var event = epoll_event()
+        epoll_ctl(epfd, EPOLL_CTL_DEL, listenFD, &event)
+        listening = false
+    }
+
+    private func acceptConnections() {
+        let configuration = context.configuration
+        for _ in 0..<64 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    cepoll_accept_nonblocking(listenFD, $0, &length)
+                }
+            }
+            if fd < 0 {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK: return
+                case EINTR, ECONNABORTED, EPROTO: continue
+                default:
+                    // EMFILE/ENFILE/ENOBUFS: the listener stays readable; pause accepting briefly instead
+                    // of spinning on it.
+                    stopListening()
+                    acceptPausedUntil = now + 100_000_000
+                    nextScan = min(nextScan, now + 100_000_000)
+                    return
+                }
+            }
+            if context.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue > configuration.maxConnections {
+                context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+                Self.refuse(fd, date: date)
+                continue
+            }
+            Socket.setNoDelay(fd)
+            let address = Socket.addressAndPort(&storage)
+            let remote =
+                Int32(storage.ss_family) == AF_INET6
+                ? "[\(address.address)]:\(address.port)" : "\(address.address):\(address.port)"
+            nextID &+= 1
+            let machine = HTTPConnectionStateMachine(
+                limits: configuration.limits, timeouts: configuration.timeouts,
+                maxWriteBuffer: configuration.maxWriteBuffer, now: now)
+            let connection = Connection(
+                fd: fd, id: nextID << 8 | UInt64(index & 0xFF), remoteAddress: remote, machine: machine, now: now)
+            if Int(fd) >= connections.count {
+                connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1024 - connections.count))
+            }
+            connections[Int(fd)] = connection
+            liveCount += 1
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.fd = fd
+            connection.registered = EPOLLIN.rawValue
+            if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) != 0 {
+                closeNow(connection)
+                continue
+            }
+            if let deadline = connection.machine.deadline { scheduleScan(at: deadline) }
+            if shuttingDown { apply(connection.machine.shutdown(), to: connection) }
+        }
+    }
+
+    /// Over `maxConnections`: a best-effort 503 and close, never queueing the connection.
+    private static func refuse(_ fd: Int32, date: String) {
+        let response = HTTPError(
+            .serviceUnavailable, code: "too_many_connections", message: "too many connections, retry later",
+            headers: ["Retry-After": "1"]
+        ).response(requestID: RequestID.generate())
+        let bytes = HTTPResponseEncoder.encode(
+            response, headOnly: false, keepAlive: false, requestVersionMinor: 1, date: date)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        shutdown(fd, Int32(SHUT_WR))
+        close(fd)
+    }
+
+    // MARK: Connection events
+
+    private func handle(_ events: UInt32, on connection: Connection) {
+        if events & (EPOLLERR.rawValue) != 0 {
+            closeNow(connection)
+            return
+        }
+        if events & EPOLLOUT.rawValue != 0 {
+            flush(connection)
+            guard connections[Int(connection.fd)] === connection else { return }
+        }
+        if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue) != 0 {
+            readAvailable(connection)
+        }
+    }
+
+    private func readAvailable(_ connection: Connection) {
+        let fd = connection.fd
+        for _ in 0..<16 {
+            guard connection.lingerDeadline != nil || connection.machine.wantsRead else { break }
+            let n = read(fd, scratch.baseAddress, scratch.count)
+            if n > 0 {
+                if connection.lingerDeadline != nil {
+                    connection.lingerDiscarded += n
+                    if connection.lingerDiscarded > 1 << 20 {
+                        closeNow(connection)
+                        return
+                    }
+                    continue
+                }
+                let actions = connection.machine.received(
+                    UnsafeRawBufferPointer(start: scratch.baseAddress, count: n), now: now, date: date)
+                apply(actions, to: connection)
+                guard connections[Int(fd)] === connection else { return }
+                if n < scratch.count { break }
+            } else if n == 0 {
+                if connection.lingerDeadline != nil {
+                    closeNow(connection)
+                    return
+                }
+                apply(connection.machine.peerDidClose(), to: connection)
+                guard connections[Int(fd)] === connection else { return }
+                // Stop polling for input; EPOLLIN would stay ready forever on a half-closed socket.
+                if connection.closeRequested == false && connection.machine.isBusy { updateInterest(connection) }
+                return
+            } else {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                closeNow(connection)
+                return
+            }
+        }
+        updateInterest(connection)
+    }
+
+    private func apply(_ actions: [HTTPConnectionStateMachine.Action], to connection: Connection) {
+        for action in actions {
+            switch action {
+            case .dispatch(let head, let body, let requestID):
+                dispatch(head, body: body, requestID: requestID, on: connection)
+            case .write(let bytes):
+                if connection.output.isEmpty {
+                    connection.output = bytes
+                    connection.outputOffset = 0
+                    connection.lastWriteProgress = now
+                } else {
+                    connection.output.append(contentsOf: bytes)
+                }
+            case .close:
+                connection.closeRequested = true
+            }
+        }
+        flush(connection)
+        guard connections[Int(connection.fd)] === connection else { return }
+        if let deadline = connection.machine.deadline { scheduleScan(at: deadline) }
+        updateInterest(connection)
+    }
+
+    private func dispatch(_ head: HTTPRequestHead, body: [UInt8], requestID: String, on connection: Connection) {
+        let handler = context.handler
+        let fd = connection.fd
+        let id = connection.id
+        let remote = connection.remoteAddress
+        let accepted = context.pool.submit { [self] in
+            let request = HTTPRequest(
+                method: head.method, target: head.target, headers: head.headers, body: body,
+                remoteAddress: remote, requestID: requestID, versionMinor: head.versionMinor)
+            let response: HTTPResponse
+            do {
+                response = try handler(request)
+            } catch let error as HTTPError {
+                response = error.response(requestID: requestID)
+            } catch {
+                response = HTTPError.internalError.response(requestID: requestID)
+            }
+            self.complete(Completion(fd: fd, connectionID: id, response: response))
+        }
+        if !accepted {
+            // Defer the answer to after the current actions (the state machine is mid-transition).
+            inbox.withLock {
+                $0.append(
+                    Completion(fd: fd, connectionID: id, response: HTTPError.serverBusy.response(requestID: requestID)))
+            }
+        }
+    }
+
+    private func drainInbox() {
+        while true {
+            let completions = inbox.withLock { inbox -> [Completion] in
+                let taken = inbox
+                inbox.removeAll(keepingCapacity: true)
+                return taken
+            }
+            if completions.isEmpty { return }
+            for completion in completions {
+                guard let connection = connection(completion.fd), connection.id == completion.connectionID else {
+                    continue
+                }
+                apply(connection.machine.responseReady(completion.response, now: now, date: date), to: connection)
+            }
+        }
+    }
+
+    /// Sends as much queued output as the socket takes, in one `send` per contiguous buffer.
+    private func flush(_ connection: Connection) {
+        while connection.pendingOutput > 0 {
+            let offset = connection.outputOffset
+            let sent = connection.output.withUnsafeBytes { bytes in
+                send(connection.fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                connection.outputOffset += sent
+                connection.lastWriteProgress = now
+                continue
+            }
+            if sent < 0 && errno == EINTR { continue }
+            if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            closeNow(connection)  // EPIPE, ECONNRESET, …
+            return
+        }
+        let remaining = connection.pendingOutput
+        if remaining == 0 && !connection.output.isEmpty {
+            if connection.output.count > 65536 {
+                connection.output = []
+            } else {
+                connection.output.removeAll(keepingCapacity: true)
+            }
+            connection.outputOffset = 0
+        }
+        let more = connection.machine.outputFlushed(remaining: remaining, now: now, date: date)
+        if !more.isEmpty {
+            apply(more, to: connection)
+            return
+        }
+        if remaining == 0 && connection.closeRequested && connection.lingerDeadline == nil {
+            startLinger(connection)
+        }
+    }
+
+    private func startLinger(_ connection: Connection) {
+        shutdown(connection.fd, Int32(SHUT_WR))
+        connection.lingerDeadline = now + lingerTime
+        scheduleScan(at: now + lingerTime)
+    }
+
+    private func updateInterest(_ connection: Connection) {
+        var wanted: UInt32 = 0
+        if connection.lingerDeadline != nil || connection.machine.wantsRead { wanted |= EPOLLIN.rawValue }
+        if connection.pendingOutput > 0 { wanted |= EPOLLOUT.rawValue }
+        guard wanted != connection.registered else { return }
+        var event = epoll_event()
+        event.events = wanted
+        event.data.fd = connection.fd
+        epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, &event)
+        connection.registered = wanted
+    }
+
+    /// Removes the fd from epoll, then closes it (in that order, so no event names a reused fd).
+    private func closeNow(_ connection: Connection) {
+        guard connections[Int(connection.fd)] === connection else { return }
+        var event = epoll_event()
+        epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, &event)
+        close(connection.fd)
+        connections[Int(connection.fd)] = nil
+        liveCount -= 1
+        context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    // MARK: Timers
+
+    private func scheduleScan(at deadline: UInt64) {
+        if deadline < nextScan { nextScan = max(deadline, now + scanInterval / 2) }
+    }
+
+    private func scanDeadlines() {
+        var earliest = UInt64.max
+        let writeTimeout = context.configuration.timeouts.idle
+        for slot in connections.indices {
+            guard let connection = connections[slot] else { continue }
+            if let linger = connection.lingerDeadline {
+                if now >= linger {
+                    closeNow(connection)
+                    continue
+                }
+                earliest = min(earliest, linger)
+                continue
+            }
+            if connection.pendingOutput > 0 {
+                let cutoff = connection.lastWriteProgress &+ writeTimeout
+                if now >= cutoff {
+                    closeNow(connection)
+                    continue
+                }
+                earliest = min(earliest, cutoff)
+            }
+            if let deadline = connection.machine.deadline {
+                if now >= deadline {
+                    apply(connection.machine.tick(now: now, date: date), to: connection)
+                    guard connections[slot] === connection else { continue }
+                }
+                if let next = connection.machine.deadline { earliest = min(earliest, next) }
+            }
+        }
+        if let paused = acceptPausedUntil {
+            if now >= paused {
+                acceptPausedUntil = nil
+                if !shuttingDown { startListening() }
+            } else {
+                earliest = min(earliest, paused)
+            }
+        }
+        if shuttingDown { earliest = min(earliest, now + 10_000_000) }
+        nextScan = max(earliest, now + scanInterval)
+    }
+
+    // MARK: Shutdown
+
+    private func beginShutdown() {
+        shuttingDown = true
+        shutdownDeadline = now + HTTPServerConfiguration.nanoseconds(context.configuration.shutdownGrace)
+        stopListening()
+        acceptPausedUntil = nil
+        for slot in connections.indices {
+            guard let connection = connections[slot] else { continue }
+            apply(connection.machine.shutdown(), to: connection)
+        }
+        nextScan = now
+    }
+
+    /// True when every connection is gone (or only lingering), or the grace period is over.
+    private func finishShutdownIfDone() -> Bool {
+        let pastGrace = now >= shutdownDeadline
+        var remaining = false
+        for slot in connections.indices {
+            guard let connection = connections[slot] else { continue }
+            if pastGrace || (connection.lingerDeadline != nil)
+                || (connection.machine.state == .closed && connection.pendingOutput == 0)
+            {
+                closeNow(connection)
+            } else {
+                remaining = true
+            }
+        }
+        return !remaining
+    }
+}

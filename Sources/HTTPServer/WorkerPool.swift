@@ -1,0 +1,87 @@
+import Foundation
+
+/// A fixed set of worker threads and a bounded FIFO queue of jobs.
+///
+/// Why real threads: handlers block on libpq and on URLSession semaphores. Blocking the cooperative pool
+/// of Swift concurrency or Dispatch's global queues starves unrelated work; a dedicated bounded pool
+/// makes the capacity explicit, and a full queue is answered with 503 at once instead of growing.
+///
+/// `@unchecked Sendable`: all mutable state (`ring`, `head`, `count`, `stopping`) is only touched while
+/// holding `condition`'s lock.
+final class WorkerPool: @unchecked Sendable {
+    typealias Job = @Sendable () -> Void
+
+    private let condition = NSCondition()
+    private var ring: [Job?]
+    private var head = 0
+    private var count = 0
+    private var stopping = false
+    private let threadCount: Int
+    private let finished = DispatchGroup()
+
+    /// A pool of `threads` workers (at least 1) with room for `queueLimit` waiting jobs.
+    init(threads: Int, queueLimit: Int) {
+        threadCount = max(1, threads)
+        ring = Array(repeating: nil, count: max(1, queueLimit))
+    }
+
+    /// Starts the worker threads.
+    func start(name: String) {
+        for index in 0..<threadCount {
+            finished.enter()
+            let thread = Thread { [self] in
+                self.work()
+                self.finished.leave()
+            }
+            thread.name = "\(name)-worker-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Enqueues `job`; false when the queue is full or the pool is stopping (the caller answers 503).
+    func submit(_ job: @escaping Job) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping, count < ring.count else { return false }
+        ring[(head + count) % ring.count] = job
+        count += 1
+        condition.signal()
+        return true
+    }
+
+    /// Jobs waiting for a worker.
+    var queuedCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return count
+    }
+
+    /// Stops accepting jobs, drops the ones still queued, waits for running jobs and joins the threads.
+    func stopAndJoin() {
+        condition.lock()
+        stopping = true
+        for i in 0..<ring.count { ring[i] = nil }
+        count = 0
+        condition.broadcast()
+        condition.unlock()
+        finished.wait()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while count == 0 && !stopping { condition.wait() }
+            if count == 0 && stopping {
+                condition.unlock()
+                return
+            }
+            let job = ring[head]!
+            ring[head] = nil
+            head = (head + 1) % ring.count
+            count -= 1
+            condition.unlock()
+            job()
+        }
+    }
+}
