@@ -158,6 +158,36 @@ struct OperationsTests {
     }
 }
 
+extension OperationsTests {
+    @Test("static pages: /admin/ always, /demo/ only when enabled; Stripe return URLs redirect; no traversal")
+    func staticPages() throws {
+        let webDir = TestEnvironment.repoRoot.appendingPathComponent("web").path
+        let h = try AppHarness.start {
+            $0.webDirectory = webDir
+            $0.demoEnabled = true
+        }
+        defer { h.stop() }
+        let index = try h.request("GET", "/demo/")
+        #expect(index.status == 200)
+        #expect(index.header("Content-Type") == "text/html; charset=utf-8")
+        #expect(try h.request("GET", "/demo/app.js").header("Content-Type") == "text/javascript; charset=utf-8")
+        let success = try h.request("GET", "/demo/checkout/success?session_id=cs_test_1&x=%20y")
+        #expect(success.status == 303)
+        #expect(success.header("Location") == "/demo/success.html?session_id=cs_test_1&x=%20y")
+        #expect(try h.request("GET", "/demo").header("Location") == "/demo/")
+        #expect(try h.request("GET", "/admin/").status == 200)
+        for path in [
+            "/demo/../openapi.yaml", "/demo/%2e%2e/openapi.yaml", "/demo/.hidden", "/demo/nope.html", "/admin/x/y.js",
+        ] {
+            #expect(try h.request("GET", path).status == 404, "\(path)")
+        }
+        let off = try AppHarness.start { $0.webDirectory = webDir }
+        defer { off.stop() }
+        #expect(try off.request("GET", "/demo/").status == 404)
+        #expect(try off.request("GET", "/admin/").status == 200)
+    }
+}
+
 /// A strict-enough reader of the Prometheus text format 0.0.4 for tests.
 enum PrometheusText {
     struct Invalid: Error, CustomStringConvertible {

@@ -69,6 +69,10 @@ public struct AppConfig: Sendable {
     public var shutdownGrace: Int = 10
     /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default `sql` (relative to the working directory).
     public var migrationsDirectory: String = "sql"
+    /// `WEB_DIR`: folder holding `demo/` and `admin/` (static pages). Default `web`.
+    public var webDirectory: String = "web"
+    /// `DEMO_ENABLED`: serve the demo storefront under `/demo/` (true/false). Default false.
+    public var demoEnabled: Bool = false
     /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default `openapi.yaml`.
     public var openAPIPath: String = "openapi.yaml"
 
@@ -88,7 +92,7 @@ public struct AppConfig: Sendable {
         "ADMIN_TOKEN", "APP_ENV", "CHECKOUT_SESSION_TTL", "ORDER_NUMBER_PREFIX", "FULFILLMENT_WEBHOOK_URL",
         "NOTIFY_WEBHOOK_URL", "RECONCILE_INTERVAL", "LOG_LEVEL", "LOG_FORMAT", "HTTP_WORKER_THREADS",
         "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "SHUTDOWN_GRACE",
-        "MIGRATIONS_DIR", "OPENAPI_PATH",
+        "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -288,6 +292,16 @@ private struct Reader {
         c.shutdownGrace = try int("SHUTDOWN_GRACE", default: c.shutdownGrace, in: 0...300, unit: "seconds")
         c.migrationsDirectory = raw("MIGRATIONS_DIR") ?? c.migrationsDirectory
         c.openAPIPath = raw("OPENAPI_PATH") ?? c.openAPIPath
+        c.webDirectory = raw("WEB_DIR") ?? c.webDirectory
+        if let demo = raw("DEMO_ENABLED") {
+            switch demo.lowercased() {
+            case "true", "1", "yes", "on": c.demoEnabled = true
+            case "false", "0", "no", "off": c.demoEnabled = false
+            default:
+                throw ConfigError(
+                    variable: "DEMO_ENABLED", message: "DEMO_ENABLED must be true or false (got \(quoted(demo)))")
+            }
+        }
 
         // Production refuses to run half-configured; other environments only warn.
         if c.appEnv == .production {

@@ -25,7 +25,13 @@ struct AccessLogMiddleware: HTTPMiddleware {
             response = HTTPError.internalError.response(requestID: request.requestID)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let route = patterns.label(for: request.path)
+        var route = patterns.label(for: request.path)
+        if route == "unmatched" {
+            // Static pages get one label per folder, so file names do not become metric series.
+            for prefix in ["/demo", "/admin"] where request.path == prefix || request.path.hasPrefix(prefix + "/") {
+                route = prefix + "/*"
+            }
+        }
         metrics.recordRequest(
             method: request.method.rawValue, route: route, status: response.status.code, seconds: seconds)
         let level: Logger.Level = response.status.code >= 500 ? .warning : .info
