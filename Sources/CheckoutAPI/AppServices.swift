@@ -12,9 +12,10 @@ public struct AppServices: Sendable {
     public var webhooks: WebhookProcessor
 
     /// Wires the domain to `pool`, to Stripe at `STRIPE_API_BASE` and to the webhook secrets.
-    public init(config: AppConfig, pool: ConnectionPool, logger: Logger, stripeTimeout: Duration = .seconds(10)) {
-        let stripe = StripeClient(
-            secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase, timeout: stripeTimeout)
+    /// `stripe` replaces the default client (tests use one with millisecond backoff).
+    public init(config: AppConfig, pool: ConnectionPool, logger: Logger, stripe: StripeClient? = nil) {
+        let stripe =
+            stripe ?? StripeClient(secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase)
         let domainConfig = CheckoutConfiguration(
             publicOrigin: config.publicOrigin, sessionTTL: config.checkoutSessionTTL,
             orderNumberPrefix: config.orderNumberPrefix)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Postgres
+import Stripe
 
 /// A started ``App``: its HTTP server, its pool, and whatever runs in the background.
 ///
@@ -35,8 +36,11 @@ public final class RunningApp: Sendable {
 
 extension App {
     /// Opens the pool, applies pending migrations under the advisory lock, builds the app and starts
-    /// the HTTP server on `HOST:PORT`. Returns once the server listens.
-    public static func start(config: AppConfig, logger: Logger, metrics: Metrics = Metrics()) throws -> RunningApp {
+    /// the HTTP server on `HOST:PORT`. Returns once the server listens. `stripe` replaces the
+    /// default Stripe client (tests pass one with short backoff).
+    public static func start(
+        config: AppConfig, logger: Logger, metrics: Metrics = Metrics(), stripe: StripeClient? = nil
+    ) throws -> RunningApp {
         let pool = ConnectionPool(url: config.databaseURL.reveal(), maxConnections: config.dbPoolSize)
         do {
             let applied = try Migrator(directory: URL(fileURLWithPath: config.migrationsDirectory)).migrate(pool)
@@ -47,7 +51,7 @@ extension App {
             pool.close()
             throw error
         }
-        let services = AppServices(config: config, pool: pool, logger: logger)
+        let services = AppServices(config: config, pool: pool, logger: logger, stripe: stripe)
         let app = App(config: config, pool: pool, services: services, logger: logger, metrics: metrics)
         var serverConfig = HTTPServerConfiguration(host: config.host, port: config.port)
         serverConfig.workerThreads = config.httpWorkerThreads

@@ -2,6 +2,7 @@ import CheckoutAPI
 import Foundation
 import Logging
 import Postgres
+import Stripe
 import TestSupport
 
 /// The real server, started in-process on port 0 against a fresh database of its own.
@@ -50,14 +51,25 @@ final class AppHarness: Sendable {
     }
 
     /// Starts the app on a new database; `configure` may change the config first.
-    static func start(configure: (inout AppConfig) -> Void = { _ in }) throws -> AppHarness {
+    /// `redactLogs: false` captures logs without the sink's secret scrubbing (to prove nothing logs secrets).
+    static func start(redactLogs: Bool = true, configure: (inout AppConfig) -> Void = { _ in }) throws -> AppHarness {
         let database = try TestDatabase.create()
         var config = baseConfig(databaseURL: database.url)
         configure(&config)
         let logs = LogSink.memory()
-        let logger = config.makeLogger(label: "checkoutd.test", sink: logs)
+        let logger =
+            redactLogs
+            ? config.makeLogger(label: "checkoutd.test", sink: logs)
+            : Logger(
+                label: "checkoutd.test",
+                factory: StructuredLogHandler.factory(format: .json, level: .trace, sink: logs))
+        // Short Stripe backoff so fault tests stay fast; the retry count is the product's default (2).
+        let stripe = StripeClient(
+            secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase, timeout: .seconds(5),
+            maxRetries: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50),
+            maxRetryAfter: .milliseconds(100))
         do {
-            let running = try App.start(config: config, logger: logger)
+            let running = try App.start(config: config, logger: logger, stripe: stripe)
             return AppHarness(database: database, running: running, logs: logs)
         } catch {
             database.drop()
