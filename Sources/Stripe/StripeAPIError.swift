@@ -2,7 +2,7 @@
 /// status and the `Request-Id` header.
 ///
 /// Match on `status`, `type` and `code`, never on `message` (Stripe rewords messages freely).
-public struct StripeAPIError: Codable, Sendable, Hashable, CustomStringConvertible {
+public struct StripeAPIError: Error, Codable, Sendable, Hashable, CustomStringConvertible {
     /// The HTTP status (not part of the JSON).
     public var status: Int
     /// `invalid_request_error`, `api_error`, `card_error`, `idempotency_error`, …

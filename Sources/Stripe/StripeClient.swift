@@ -100,7 +100,7 @@ public struct StripeClient: Sendable {
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.timeoutInterval = timeout.seconds
+        request.timeoutInterval = (timeout.seconds + 1).rounded(.up)  // backstop; see Transport
         request.setValue("Bearer \(secretKey)", forHTTPHeaderField: "Authorization")
         request.setValue(Self.apiVersion, forHTTPHeaderField: "Stripe-Version")
         request.setValue(userAgent, forHTTPHeaderField: "User-Agent")

@@ -26,8 +26,12 @@ final class Transport: Sendable {
 
     init(timeout: Duration) {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.seconds
-        configuration.timeoutIntervalForResource = timeout.seconds
+        // swift-corelibs-foundation truncates timeouts to whole seconds (0.3 s becomes an immediate
+        // timeout), so URLSession gets a generous whole-second backstop and the precise per-attempt
+        // deadline is the semaphore wait below.
+        let backstop = (timeout.seconds + 1).rounded(.up)
+        configuration.timeoutIntervalForRequest = backstop
+        configuration.timeoutIntervalForResource = backstop
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -45,7 +49,7 @@ final class Transport: Sendable {
     }
 
     /// Performs `request`, blocking the calling thread until an answer, an error, or the deadline
-    /// (`timeout` plus a small grace for URLSession's own timer), after which the task is cancelled.
+    /// (`timeout`), after which the task is cancelled and the result is `.timeout`.
     func perform(_ request: URLRequest) -> Result<Answer, StripeError> {
         let box = Box()
         let done = DispatchSemaphore(value: 0)
@@ -66,8 +70,7 @@ final class Transport: Sendable {
             done.signal()
         }
         task.resume()
-        let grace = 0.25
-        if done.wait(timeout: .now() + timeout.seconds + grace) == .timedOut {
+        if done.wait(timeout: .now() + timeout.seconds) == .timedOut {
             task.cancel()
             return .failure(.timeout)
         }

@@ -5,8 +5,8 @@ import Foundation
 /// parses or stores it.
 ///
 /// Contract (see `shared/stripe/README.md`):
-/// - Header `t=<unix>,v1=<hex>[,v1=…][,v0=…]`: split on `,`, each element on its first `=`, spaces around
-///   names and values trimmed. `t` must occur once, be ASCII digits only and fit an `Int64`.
+/// - Header `t=<unix>,v1=<hex>[,v1=…][,v0=…]`: split on `,` (empty elements skipped), each element on its
+///   first `=`, spaces around names and values trimmed. `t` must occur once, be ASCII digits only and fit an `Int64`.
 /// - Accept when **any** `v1` equals hex HMAC-SHA256(secret, "\(t)." + body) for **any** configured
 ///   secret (rotation), compared in constant time with `CRYPTO_memcmp`. `v0` and unknown schemes are ignored.
 /// - Then reject when `now - t > tolerance`; a tolerance of 0 still checks (only `t == now` or future
@@ -66,6 +66,7 @@ public struct WebhookVerifier: Sendable {
         var timestamp: Int64?
         var v1: [[UInt8]] = []
         for element in header.split(separator: ",", omittingEmptySubsequences: false) {
+            if element.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }  // "a,,b" or a trailing comma
             guard let eq = element.firstIndex(of: "=") else { throw .malformedHeader }
             let name = element[element.startIndex..<eq].trimmingCharacters(in: .whitespaces)
             let value = element[element.index(after: eq)...].trimmingCharacters(in: .whitespaces)

@@ -177,10 +177,25 @@ struct WebhookVerifierTests {
 
     @Test(arguments: [
         "t=1000,v1=\(goodV1)", " t = 1000 , v1 = \(goodV1) ", "v0=abc,t=1000,v1=\(badV1),v1=\(goodV1)",
-        "t=1000,v1=\(goodV1),scheme=whatever", "t=0001000,v1=\(goodV1)",
+        "t=1000,v1=\(goodV1),scheme=whatever", "t=0001000,v1=\(goodV1)", "t=1000,v1=\(goodV1),",
+        ",t=1000,,v1=\(goodV1)", "t=1000,v1==\(goodV1.dropFirst())x,v1=\(goodV1)",
     ])
     func acceptedHeaderShapes(header: String) throws {
         try Self.verifier(["whsec_good"], at: 1000).verify(payload: Self.body, header: header)
+    }
+
+    /// Arbitrary bytes as body and arbitrary text as header: an error or a timestamp, never a crash.
+    @Test(arguments: 0..<20)
+    func randomInputNeverCrashes(seed: Int) {
+        var rng = SplitMix64(seed: UInt64(seed) &+ 99)
+        let pieces = ["t", "=", ",", "v1", "v0", " ", "1000", "-", "\u{0}", "é", Self.goodV1, "99999999999999999999"]
+        let verifier = Self.verifier(["whsec_good"], at: 1000)
+        for _ in 0..<200 {
+            let header = (0..<Int.random(in: 0...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+                .joined()
+            let body = (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            _ = try? verifier.verify(payload: body, header: header)
+        }
     }
 
     @Test func descriptionsHideSecrets() {

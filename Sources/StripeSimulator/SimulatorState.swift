@@ -1,0 +1,78 @@
+import Foundation
+import Stripe
+
+/// Everything the simulator remembers, guarded by one `Mutex` in `StripeSimulator`.
+///
+/// Kept as plain values so every operation is "lock, read/modify, unlock": no I/O happens while the lock
+/// is held (webhook POSTs and fault hangs run outside it).
+struct SimulatorState {
+    /// A Checkout Session and what the simulator keeps beside the Stripe-shaped object.
+    struct SessionRecord {
+        var session: CheckoutSession
+        var lineItems: [SessionCreateRequest.LineItem]
+        var paymentIntentMetadata: [String: String]
+        /// The successful charge, once paid.
+        var chargeID: String?
+        /// Decline messages shown on the hosted page.
+        var lastDecline: String?
+    }
+
+    /// A generated event: its JSON body is fixed at creation (re-deliveries send the same bytes, re-signed).
+    struct EventRecord {
+        var event: StripeEvent
+        var body: [UInt8]
+        var sequence: Int
+        var attempts: [SimulatorDeliveryAttempt] = []
+        /// Copies queued, held, in flight or awaiting a retry.
+        var outstanding: Int = 0
+        var succeededDeliveries: Int = 0
+        var failedDeliveries: Int = 0
+        /// Copies ever scheduled (numbering for `DeliveryAttempt.delivery`).
+        var scheduledDeliveries: Int = 0
+    }
+
+    /// A delivery of one event copy, waiting in the queue or held.
+    struct DeliveryJob {
+        var eventID: String
+        var delivery: Int
+        var attempt: Int
+        var due: ContinuousClock.Instant
+        var firstAttemptAt: ContinuousClock.Instant?
+        var order: Int
+    }
+
+    /// A stored idempotent answer: only successful ones are kept (Stripe does not save results of
+    /// requests that failed validation).
+    struct IdempotencyRecord {
+        var createdAt: Int64
+        var fingerprint: String
+        var status: Int
+        var body: [UInt8]
+        var requestID: String
+    }
+
+    var sessions: [String: SessionRecord] = [:]
+    var sessionOrder: [String] = []
+    var paymentIntents: [String: PaymentIntent] = [:]
+    var charges: [String: Charge] = [:]
+    var events: [String: EventRecord] = [:]
+    var eventOrder: [String] = []
+    var idempotency: [String: IdempotencyRecord] = [:]
+    /// Prune idempotency records older than 24 h when the table reaches this size (then double it).
+    var idempotencyPruneAt = 100_000
+    var faults: [SimulatorFault] = []
+    var requestLog: [SimulatorRequestLogEntry] = []
+    var clockOffset: Int64 = 0
+    /// The earliest `expires_at` among open sessions, so the per-call expiry sweep is O(1) until then.
+    var earliestOpenExpiry: Int64?
+
+    var webhookURL: URL?
+    var webhookSecrets: [String] = []
+    var queue: [DeliveryJob] = []
+    var held: [DeliveryJob] = []
+    var holding = false
+    var nextOrder = 0
+    var inFlight = 0
+    /// Bumped by reset so in-flight work from before a reset is dropped.
+    var generation = 0
+}

@@ -1,0 +1,279 @@
+import Dispatch
+import Foundation
+import Stripe
+
+/// The Stripe REST surface: `/v1/checkout/sessions…`, with auth, idempotency, faults and request ids.
+extension StripeSimulator {
+    /// What one API route does once auth, faults and idempotency are handled; runs under the state lock.
+    typealias APIOperation = (
+        inout SimulatorState, _ requestID: String, _ idempotencyKey: String?,
+        _ params: [String: FormValue]
+    ) throws(StripeAPIError) -> SimResponse
+
+    /// Runs an API call the way Stripe's edge would: a fresh `Request-Id`; injected faults first; then
+    /// `Authorization: Bearer sk_…|rk_…` (else 401); form decoding; `Idempotency-Key` replay (same
+    /// parameters) or `idempotency_error` (different ones); then `operation` under the lock.
+    func api(
+        method: String, path: String, authorization: String?, idempotencyKey rawKey: String?, body: [UInt8],
+        operation: APIOperation
+    ) -> SimResponse {
+        let requestID = StripeID.make("req_", length: 14)
+        let idempotencyKey = (rawKey?.isEmpty ?? true) ? nil : rawKey
+        var response = apiInner(
+            method: method, path: path, authorization: authorization, idempotencyKey: idempotencyKey, body: body,
+            requestID: requestID, operation: operation)
+        if response.header("Request-Id") == nil { response.headers.append(("Request-Id", requestID)) }
+        if let key = idempotencyKey, method == "POST" { response.headers.append(("Idempotency-Key", key)) }
+        response.headers.append(("Stripe-Version", configuration.apiVersion))
+        return response
+    }
+
+    private func apiInner(
+        method: String, path: String, authorization: String?, idempotencyKey: String?, body: [UInt8],
+        requestID: String, operation: APIOperation
+    ) -> SimResponse {
+        var faultNote: String? = nil
+        func log(_ status: Int, fault: String? = nil, replayed: Bool = false) {
+            let fault = fault ?? faultNote
+            state.withLock {
+                $0.requestLog.append(
+                    .init(
+                        requestId: requestID, method: method, path: path, idempotencyKey: idempotencyKey,
+                        status: status, fault: fault, replayed: replayed))
+                if $0.requestLog.count > 20_000 { $0.requestLog.removeFirst(10_000) }  // keep the recent ones
+            }
+        }
+
+        // 1. Fault injection: consumed by this call whatever it is.
+        let fault = state.withLock { s -> SimulatorFault? in s.faults.isEmpty ? nil : s.faults.removeFirst() }
+        if let fault {
+            if let status = fault.status {
+                var r = SimResponse.stripeError(Self.faultError(status: status))
+                if let retry = fault.shouldRetry { r.headers.append(("Stripe-Should-Retry", retry ? "true" : "false")) }
+                if let after = fault.retryAfter { r.headers.append(("Retry-After", String(after))) }
+                log(status, fault: "status \(status)")
+                return r
+            }
+            if let seconds = fault.hangSeconds {
+                hang(seconds: seconds)
+                faultNote = "hang \(seconds)s"
+            }
+        }
+
+        // 2. Authentication.
+        guard let authorization, authorization.hasPrefix("Bearer "),
+            case let key = authorization.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces),
+            key.hasPrefix("sk_") || key.hasPrefix("rk_"), key.count > 8
+        else {
+            log(401)
+            return .stripeError(
+                StripeAPIError(
+                    status: 401, type: "invalid_request_error",
+                    message:
+                        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+                ))
+        }
+
+        // 3. Parameters.
+        let params: [String: FormValue]
+        do {
+            params = try FormDecoder.decode(body)
+        } catch {
+            log(400)
+            return .stripeError(
+                StripeAPIError(
+                    status: 400, type: "invalid_request_error", code: "parameter_invalid",
+                    message: "Invalid request body: \(error.reason)"))
+        }
+        if let idempotencyKey, idempotencyKey.utf8.count > 255 {
+            log(400)
+            return .stripeError(
+                StripeAPIError(
+                    status: 400, type: "invalid_request_error", code: "idempotency_key_too_long",
+                    message: "Idempotency-Key must be at most 255 characters."))
+        }
+
+        // 4. Idempotency + the operation, atomically.
+        let fingerprint = method + " " + path + "\n" + FormEncoder.encode(params)
+        let outcome = state.withLock { s -> (SimResponse, Bool) in
+            sweepExpired(&s)
+            if method == "POST", let idempotencyKey, let stored = s.idempotency[idempotencyKey] {
+                guard stored.fingerprint == fingerprint else {
+                    return (
+                        .stripeError(
+                            StripeAPIError(
+                                status: 400, type: "idempotency_error",
+                                message:
+                                    "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '\(idempotencyKey)' if you meant to execute a different request."
+                            )), false
+                    )
+                }
+                var r = SimResponse(
+                    status: stored.status, headers: [("Content-Type", "application/json")], body: stored.body)
+                r.headers.append(("Request-Id", stored.requestID))
+                r.headers.append(("Idempotent-Replayed", "true"))
+                return (r, true)
+            }
+            let r: SimResponse
+            do throws(StripeAPIError) {
+                r = try operation(&s, requestID, idempotencyKey, params)
+            } catch {
+                return (.stripeError(error), false)
+            }
+            if method == "POST", let idempotencyKey, (200..<300).contains(r.status) {
+                s.idempotency[idempotencyKey] = .init(
+                    createdAt: self.now(s), fingerprint: fingerprint, status: r.status, body: r.body,
+                    requestID: requestID)
+                if s.idempotency.count >= s.idempotencyPruneAt {
+                    // Stripe keeps keys for 24 h; prune older ones when the table grows (amortised O(1)).
+                    let cutoff = self.now(s) - 86_400
+                    s.idempotency = s.idempotency.filter { $0.value.createdAt > cutoff }
+                    s.idempotencyPruneAt = max(100_000, s.idempotency.count * 2)
+                }
+            }
+            return (r, false)
+        }
+        log(outcome.0.status, replayed: outcome.1)
+        if !outcome.1 { wake.signal() }  // events may have been queued
+        return outcome.0
+    }
+
+    static func faultError(status: Int) -> StripeAPIError {
+        switch status {
+        case 429:
+            return StripeAPIError(
+                status: 429, type: "invalid_request_error", code: "rate_limit",
+                message: "Too many requests hit the API too quickly. (stripe-sim fault injection)")
+        case 500...:
+            return StripeAPIError(
+                status: status, type: "api_error",
+                message: "An unknown error occurred. (stripe-sim fault injection)")
+        case 409:
+            return StripeAPIError(
+                status: 409, type: "invalid_request_error", code: "lock_timeout",
+                message:
+                    "This object cannot be accessed right now because another API request or Stripe process is currently accessing it. (stripe-sim fault injection)"
+            )
+        default:
+            return StripeAPIError(
+                status: status, type: "invalid_request_error", message: "stripe-sim fault injection")
+        }
+    }
+
+    /// Sleeps up to `seconds` (capped by `maxHang`), cut short by reset or shutdown.
+    func hang(seconds: Double) {
+        let capped = min(max(0, seconds), configuration.maxHang.seconds)
+        let waiter = DispatchSemaphore(value: 0)
+        hangInterrupt.withLock { $0.append(waiter) }
+        _ = waiter.wait(timeout: .now() + capped)
+        hangInterrupt.withLock { list in list.removeAll { $0 === waiter } }
+    }
+
+    // MARK: - Operations
+
+    /// `POST /v1/checkout/sessions`.
+    func createSession(authorization: String?, idempotencyKey: String?, body: [UInt8]) -> SimResponse {
+        api(
+            method: "POST", path: "/v1/checkout/sessions", authorization: authorization,
+            idempotencyKey: idempotencyKey, body: body
+        ) { (s: inout SimulatorState, _: String, _: String?, params: [String: FormValue]) throws(StripeAPIError) in
+            let now = self.now(s)
+            let request = try SessionCreateRequest.validate(params, now: now)
+            let id = StripeID.make("cs_test_a1", length: 56)
+            let session = CheckoutSession(
+                id: id, url: "\(publicBase)/pay/\(id)", status: .open, paymentStatus: .unpaid,
+                amountTotal: request.amountTotal, amountSubtotal: request.amountTotal, currency: request.currency,
+                paymentIntent: nil, clientReferenceID: request.clientReferenceID, metadata: request.metadata,
+                expiresAt: request.expiresAt, created: now, customerEmail: request.customerEmail, mode: request.mode,
+                successURL: request.successURL, cancelURL: request.cancelURL)
+            s.sessions[id] = .init(
+                session: session, lineItems: request.lineItems, paymentIntentMetadata: request.paymentIntentMetadata)
+            s.sessionOrder.append(id)
+            s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? request.expiresAt, request.expiresAt)
+            return .json(session)
+        }
+    }
+
+    /// `GET /v1/checkout/sessions/:id`.
+    func retrieveSession(authorization: String?, id: String) -> SimResponse {
+        api(
+            method: "GET", path: "/v1/checkout/sessions/\(id)", authorization: authorization, idempotencyKey: nil,
+            body: []
+        ) { (s: inout SimulatorState, _: String, _: String?, _: [String: FormValue]) throws(StripeAPIError) in
+            guard let record = s.sessions[id] else { throw Self.noSuchSession(id) }
+            return .json(record.session)
+        }
+    }
+
+    /// `POST /v1/checkout/sessions/:id/expire`: 400 unless the session is `open`.
+    func expireSessionAPI(authorization: String?, idempotencyKey: String?, id: String, body: [UInt8]) -> SimResponse {
+        api(
+            method: "POST", path: "/v1/checkout/sessions/\(id)/expire", authorization: authorization,
+            idempotencyKey: idempotencyKey, body: body
+        ) {
+            (s: inout SimulatorState, requestID: String, key: String?, _: [String: FormValue]) throws(StripeAPIError) in
+            guard s.sessions[id] != nil else { throw Self.noSuchSession(id) }
+            let session = try expire(&s, id: id, request: .init(id: requestID, idempotencyKey: key))
+            return .json(session)
+        }
+    }
+
+    static func noSuchSession(_ id: String) -> StripeAPIError {
+        StripeAPIError(
+            status: 404, type: "invalid_request_error", code: "resource_missing", param: "session",
+            message: "No such checkout.session: '\(id)'")
+    }
+
+    // MARK: - Shared state transitions (used by the API, the hosted page and the control API)
+
+    /// Expires an open session and emits `checkout.session.expired`.
+    func expire(_ s: inout SimulatorState, id: String, request: StripeEvent.Request?) throws(StripeAPIError)
+        -> CheckoutSession
+    {
+        guard var record = s.sessions[id] else { throw Self.noSuchSession(id) }
+        guard record.session.status == .open else {
+            throw StripeAPIError(
+                status: 400, type: "invalid_request_error", code: "checkout_session_not_open",
+                message:
+                    "Only Checkout Sessions with a status of `open` can be expired. This session has a status of `\(record.session.status.rawValue)`."
+            )
+        }
+        record.session.status = .expired
+        record.session.url = nil
+        s.sessions[id] = record
+        emit(&s, type: "checkout.session.expired", object: .checkoutSession(record.session), request: request)
+        return record.session
+    }
+
+    /// Stripe expires sessions whose `expires_at` passed; done lazily on every call.
+    /// Scans only once the earliest open expiry has passed, so it costs nothing on the hot path.
+    func sweepExpired(_ s: inout SimulatorState) {
+        let now = self.now(s)
+        guard let earliest = s.earliestOpenExpiry, earliest <= now else { return }
+        var next: Int64? = nil
+        for id in s.sessionOrder {
+            guard let r = s.sessions[id], r.session.status == .open, let e = r.session.expiresAt else { continue }
+            if e <= now {
+                _ = try? expire(&s, id: id, request: nil)
+            } else {
+                next = min(next ?? e, e)
+            }
+        }
+        s.earliestOpenExpiry = next
+    }
+
+    /// Records an event (JSON fixed now) and queues its delivery.
+    @discardableResult
+    func emit(_ s: inout SimulatorState, type: String, object: EventObject, request: StripeEvent.Request?) -> String {
+        let id = StripeID.make("evt_test_", length: 24)
+        let event = StripeEvent(
+            id: id, type: type, created: now(s), livemode: false, apiVersion: configuration.apiVersion,
+            pendingWebhooks: s.webhookURL == nil ? 0 : 1,
+            request: request ?? .init(id: nil, idempotencyKey: nil), object: object)
+        let body = (try? SimResponse.encoder.encode(event)).map { [UInt8]($0) } ?? []
+        s.events[id] = .init(event: event, body: body, sequence: s.eventOrder.count)
+        s.eventOrder.append(id)
+        enqueueDelivery(&s, eventID: id)
+        return id
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func StripeSimulatorTestsPlaceholder() { #expect(Bool(true)) }
