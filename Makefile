@@ -9,7 +9,7 @@ SWIFT       ?= swift
 # Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
 TEST_FLAGS  ?=
 
-.PHONY: deps build release test db-start db-stop db-url fmt lint clean
+.PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http
 
 deps:
 	@scripts/deps.sh
@@ -45,6 +45,15 @@ fmt:
 
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+
+# libFuzzer over HTTPServer's parser and connection state machine (corpus in .local/fuzz-http).
+FUZZ_SECONDS ?= 600
+fuzz-http:
+	fuzz/http/run.sh $(FUZZ_SECONDS)
+
+# Our HTTP core vs a Hummingbird 2 hello world under wrk (release builds, pinned CPUs); see bench/README.md.
+bench-http:
+	bench/http.sh
 
 clean:
 	rm -rf .build

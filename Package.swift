@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "checkoutd", targets: ["checkoutd"]),
         .executable(name: "stripe-sim", targets: ["stripe-sim"]),
+        // Exported so bench/http-hello (a separate package) can depend on the HTTP core by path.
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -12,6 +12,10 @@ final class ServerContext: Sendable {
     let handler: HTTPHandler
     let pool: WorkerPool
     let connectionCount = Atomic<Int>(0)
+    /// Response bytes queued in user space and not yet accepted by the kernel, across connections.
+    let queuedOutputBytes = Atomic<Int>(0)
+    /// Handlers running right now.
+    let activeRequests = Atomic<Int>(0)
 
     init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, pool: WorkerPool) {
         self.configuration = configuration
@@ -290,7 +294,9 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Connection events
 
     private func handle(_ events: UInt32, on connection: Connection) {
-        if events & (EPOLLERR.rawValue) != 0 {
+        // HUP means both directions are gone (reset, or the peer's FIN after our own shutdown): nothing
+        // can be delivered any more, and level-triggered HUP would otherwise be reported forever.
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
             closeNow(connection)
             return
         }
@@ -298,7 +304,7 @@ final class EventLoop: @unchecked Sendable {
             flush(connection)
             guard connections[Int(connection.fd)] === connection else { return }
         }
-        if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue) != 0 {
+        if events & EPOLLIN.rawValue != 0 {
             readAvailable(connection)
         }
     }
@@ -348,6 +354,7 @@ final class EventLoop: @unchecked Sendable {
             case .dispatch(let head, let body, let requestID):
                 dispatch(head, body: body, requestID: requestID, on: connection)
             case .write(let bytes):
+                context.queuedOutputBytes.wrappingAdd(bytes.count, ordering: .relaxed)
                 if connection.output.isEmpty {
                     connection.output = bytes
                     connection.outputOffset = 0
@@ -370,7 +377,10 @@ final class EventLoop: @unchecked Sendable {
         let fd = connection.fd
         let id = connection.id
         let remote = connection.remoteAddress
+        let context = self.context
         let accepted = context.pool.submit { [self] in
+            context.activeRequests.wrappingAdd(1, ordering: .relaxed)
+            defer { context.activeRequests.wrappingSubtract(1, ordering: .relaxed) }
             let request = HTTPRequest(
                 method: head.method, target: head.target, headers: head.headers, body: body,
                 remoteAddress: remote, requestID: requestID, versionMinor: head.versionMinor)
@@ -418,6 +428,7 @@ final class EventLoop: @unchecked Sendable {
                 send(connection.fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
             if sent > 0 {
+                context.queuedOutputBytes.wrappingSubtract(sent, ordering: .relaxed)
                 connection.outputOffset += sent
                 connection.lastWriteProgress = now
                 continue
@@ -470,6 +481,9 @@ final class EventLoop: @unchecked Sendable {
         var event = epoll_event()
         epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, &event)
         close(connection.fd)
+        context.queuedOutputBytes.wrappingSubtract(connection.pendingOutput, ordering: .relaxed)
+        connection.output = []
+        connection.outputOffset = 0
         connections[Int(connection.fd)] = nil
         liveCount -= 1
         context.connectionCount.wrappingSubtract(1, ordering: .relaxed)

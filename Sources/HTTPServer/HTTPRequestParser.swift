@@ -348,6 +348,8 @@ public struct HTTPRequestParser: Sendable {
             let codings = Self.listElements(transferEncodings)
             if codings == ["chunked"] {
                 framing = .chunked
+            } else if codings.filter({ $0 == "chunked" }).count > 1 {
+                return fail(.badRequest("chunked applied more than once"))
             } else if codings.last == "chunked" {
                 return fail(.unsupportedTransferCoding)
             } else {

@@ -20,6 +20,7 @@ public final class HTTPServer: Sendable {
         var port = 0
         var loops: [EventLoop] = []
         var pool: WorkerPool?
+        var context: ServerContext?
     }
 
     private enum Phase { case idle, running, stopping, stopped }
@@ -73,12 +74,38 @@ public final class HTTPServer: Sendable {
             state.port = port
             state.loops = loops
             state.pool = pool
+            state.context = context
             state.phase = .running
         }
     }
 
     /// The bound TCP port (meaningful after `start()`; resolves port 0 to the real one).
     public var port: Int { state.withLock { $0.port } }
+
+    /// A snapshot of the server's load, for metrics and tests.
+    public struct Stats: Sendable, Equatable {
+        /// Open client connections (including ones finishing their last response).
+        public var openConnections: Int
+        /// Response bytes waiting for slow clients, in user space, across connections.
+        public var queuedOutputBytes: Int
+        /// Handlers running now.
+        public var activeRequests: Int
+        /// Requests waiting for a worker thread.
+        public var queuedRequests: Int
+    }
+
+    /// Current load figures (all zero before `start()` and after shutdown).
+    public var stats: Stats {
+        let (context, pool) = state.withLock { ($0.context, $0.pool) }
+        guard let context else {
+            return Stats(openConnections: 0, queuedOutputBytes: 0, activeRequests: 0, queuedRequests: 0)
+        }
+        return Stats(
+            openConnections: context.connectionCount.load(ordering: .relaxed),
+            queuedOutputBytes: context.queuedOutputBytes.load(ordering: .relaxed),
+            activeRequests: context.activeRequests.load(ordering: .relaxed),
+            queuedRequests: pool?.queuedCount ?? 0)
+    }
 
     /// Graceful stop: stop accepting, close idle connections, let requests in flight finish (answered with
     /// `Connection: close`) for up to `shutdownGrace`, then close everything and join all threads.

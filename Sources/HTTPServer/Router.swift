@@ -88,13 +88,37 @@ public final class Router: @unchecked Sendable {
         }
     }
 
+    /// The pattern of the route that would handle `request` (nil for 404/405): a low-cardinality label
+    /// for logs and metrics.
+    public func routePattern(for request: HTTPRequest) -> String? {
+        Self.bestMatch(request, table: table)?.route.pattern
+    }
+
     private static func route(_ request: HTTPRequest, table: [Route]) throws -> HTTPResponse {
+        if let best = bestMatch(request, table: table) {
+            var request = request
+            request.pathParameters = best.parameters
+            return try best.route.handler(request)
+        }
+        var allowed: [HTTPMethod] = []
+        for route in table where match(route.segments, request.pathSegments) != nil {
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+        }
+        if allowed.isEmpty { throw HTTPError.notFound }
+        if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
+        throw HTTPError(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "method \(request.method.rawValue) is not allowed here",
+            headers: ["Allow": allowed.map(\.rawValue).joined(separator: ", ")])
+    }
+
+    private static func bestMatch(_ request: HTTPRequest, table: [Route]) -> (
+        route: Route, parameters: [String: String]
+    )? {
         let segments = request.pathSegments
         var best: (route: Route, parameters: [String: String], score: [Bool])?
-        var allowed: [HTTPMethod] = []
         for route in table {
             guard let (parameters, score) = match(route.segments, segments) else { continue }
-            if !allowed.contains(route.method) { allowed.append(route.method) }
             let methodMatches =
                 route.method == request.method || (request.method == .head && route.method == .get)
             guard methodMatches else { continue }
@@ -109,17 +133,7 @@ public final class Router: @unchecked Sendable {
             }
             best = (route, parameters, score)
         }
-        if let best {
-            var request = request
-            request.pathParameters = best.parameters
-            return try best.route.handler(request)
-        }
-        if allowed.isEmpty { throw HTTPError.notFound }
-        if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
-        throw HTTPError(
-            .methodNotAllowed, code: "method_not_allowed",
-            message: "method \(request.method.rawValue) is not allowed here",
-            headers: ["Allow": allowed.map(\.rawValue).joined(separator: ", ")])
+        return best.map { ($0.route, $0.parameters) }
     }
 
     /// Matches raw path segments against a pattern; returns decoded parameters and, per segment, whether

@@ -1,0 +1,52 @@
+/// One result row, copied out of libpq's `PGresult`, so it outlives the result and the connection.
+///
+/// Values are kept in Postgres text format and decoded on demand by column name.
+public struct Row: Sendable {
+    /// Column names and a name -> index map, shared by all rows of one result.
+    final class Columns: Sendable {
+        let names: [String]
+        let index: [String: Int]
+
+        init(_ names: [String]) {
+            self.names = names
+            var index: [String: Int] = [:]
+            for (i, name) in names.enumerated() where index[name] == nil { index[name] = i }
+            self.index = index
+        }
+    }
+
+    let columns: Columns
+    let values: [String?]
+
+    /// The result's column names, in order.
+    public var columnNames: [String] { columns.names }
+
+    /// Decodes the column named `column` (exact, case-sensitive; the first of duplicate names wins).
+    ///
+    /// Throws `PostgresError(.decoding)` naming the column and the expected type when the column is missing,
+    /// is NULL for a non-optional type, or holds text that is not a valid value. The message never contains
+    /// the value itself.
+    public func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws(PostgresError) -> T {
+        guard let i = columns.index[column] else {
+            throw PostgresError(
+                .decoding, column: column, description: "no column \"\(column)\" in the result",
+                detail: "columns: \(columns.names.joined(separator: ", "))")
+        }
+        guard let text = values[i] else {
+            if let null = T.postgresNull { return null }
+            throw PostgresError(
+                .decoding, column: column, description: "column \"\(column)\" is NULL, expected \(T.self)")
+        }
+        guard let value = T(postgresText: text) else {
+            throw PostgresError(
+                .decoding, column: column, description: "column \"\(column)\" is not a valid \(T.self)")
+        }
+        return value
+    }
+
+    /// True when the column is SQL NULL (false for a missing column).
+    public func isNull(_ column: String) -> Bool {
+        guard let i = columns.index[column] else { return false }
+        return values[i] == nil
+    }
+}
