@@ -55,11 +55,15 @@ public final class StripeSimulator: Sendable {
         public var maxHang: Duration
         /// HTTP handler threads (a fault-injected hang occupies one for its duration).
         public var workerThreads: Int
+        /// One line per API call, action and delivery attempt (the CLI writes them to stderr); never
+        /// headers, keys, secrets or bodies.
+        public var log: (@Sendable (String) -> Void)?
 
         public init(
             host: String = "127.0.0.1", port: Int = 12111, publicURL: String? = nil, webhookURL: URL? = nil,
             webhookSecrets: [String] = [], delivery: DeliveryPolicy = DeliveryPolicy(),
-            apiVersion: String = StripeClient.apiVersion, maxHang: Duration = .seconds(120), workerThreads: Int = 16
+            apiVersion: String = StripeClient.apiVersion, maxHang: Duration = .seconds(120), workerThreads: Int = 16,
+            log: (@Sendable (String) -> Void)? = nil
         ) {
             self.host = host
             self.port = port
@@ -70,6 +74,7 @@ public final class StripeSimulator: Sendable {
             self.apiVersion = apiVersion
             self.maxHang = maxHang
             self.workerThreads = max(2, workerThreads)
+            self.log = log
         }
     }
 
