@@ -160,6 +160,17 @@ struct OperationsTests {
 }
 
 extension OperationsTests {
+    @Test("HTTP_MAX_BODY_BYTES is enforced: 413 payload_too_large")
+    func bodyLimit() throws {
+        let h = try AppHarness.start { $0.httpMaxBodyBytes = 1024 }
+        defer { h.stop() }
+        let big = Array(repeating: UInt8(ascii: " "), count: 4096)
+        let r = try h.request(
+            "POST", "/api/payments/create-checkout-session", headers: [("Content-Type", "application/json")], body: big)
+        #expect(r.status == 413)
+        #expect(r.errorCode == "payload_too_large")
+    }
+
     @Test(
         "webhook: a signed event for no order is stored as ignored (200); with Postgres gone it is 503 so Stripe retries"
     )
