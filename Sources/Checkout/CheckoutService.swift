@@ -179,20 +179,22 @@ public final class CheckoutService: Sendable {
         } catch {
             throw stripeFailure(error, orderID: order.id, action: "create a checkout session")
         }
-        let decision = try run {
-            try pool.transaction { db -> (OrderDecision, String?) in
+        let (decision, before) = try run {
+            try pool.transaction { db -> (OrderDecision, OrderState) in
                 guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
                     throw CheckoutError.orderNotFound
                 }
                 try orders.insertSession(db, orderID: orderID, attempt: attempt, session: session)
                 let decision = try transitions.apply(
                     db, order: locked, event: .sessionCreated(sessionID: session.id), actor: "system:checkout")
-                return (decision, locked.state.currentSessionID)
+                return (decision, locked.state)
             }
         }
-        if decision.0.newState == nil, let current = decision.1, current != session.id {
-            // A concurrent attempt stored its session first: answer with that one, retire ours.
+        if decision.newState == nil, before.currentSessionID != session.id {
+            // A concurrent attempt stored its session first, or the order moved on (e.g. cancelled)
+            // while Stripe was called: retire the session nobody will use.
             _ = try? gateway.expireSession(session.id, idempotencyKey: "order:\(id):expire:\(session.id)")
+            guard before.currentSessionID != nil else { throw .orderNotRetryable(status: before.status) }
             return try resume(try loadOrder(orderID))
         }
         return CheckoutSessionResult(

@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import Postgres
 import Stripe
+import Synchronization
 
 /// A started ``App``: its HTTP server, its pool, and whatever runs in the background.
 ///
@@ -15,6 +16,7 @@ public final class RunningApp: Sendable {
     public let server: HTTPServer
     /// Background jobs to stop before the pool closes (outbox worker, reconciler), in stop order.
     let background: [@Sendable () -> Void]
+    private let stopped = Atomic<Bool>(false)
 
     init(app: App, server: HTTPServer, background: [@Sendable () -> Void]) {
         self.app = app
@@ -26,8 +28,9 @@ public final class RunningApp: Sendable {
     public var port: Int { server.port }
 
     /// Graceful stop: stop accepting and drain in-flight requests (bounded by `SHUTDOWN_GRACE`), stop
-    /// background workers, close the pool. Safe to call once.
+    /// background workers, close the pool. Later calls do nothing.
     public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         server.shutdown()
         for stopJob in background { stopJob() }
         app.pool.close()

@@ -96,11 +96,11 @@ struct AppConfigTests {
         ),
         (
             "PUBLIC_ORIGIN", "shop.example",
-            #"config: PUBLIC_ORIGIN must be an origin like https://shop.example (got "shop.example")"#
+            #"config: PUBLIC_ORIGIN must be an http(s) origin like https://shop.example (optionally with a path) (got "shop.example")"#
         ),
         (
-            "PUBLIC_ORIGIN", "https://shop.example/path",
-            #"config: PUBLIC_ORIGIN must be an origin like https://shop.example (got "https://shop.example/path")"#
+            "PUBLIC_ORIGIN", "https://shop.example/?q=1",
+            #"config: PUBLIC_ORIGIN must be an http(s) origin like https://shop.example (optionally with a path) (got "https://shop.example/?q=1")"#
         ),
         (
             "CORS_ALLOWED_ORIGINS", "https://a.example,nope",
@@ -202,8 +202,11 @@ struct AppConfigTests {
         #expect(c.stripeWebhookSecrets.map { $0.reveal() } == ["whsec_new", "whsec_old"])
     }
 
-    @Test("CORS defaults to PUBLIC_ORIGIN; trailing slash dropped")
+    @Test("CORS defaults to PUBLIC_ORIGIN's origin; trailing slash dropped; a path prefix is kept")
     func cors() throws {
+        let demo = try load(["PUBLIC_ORIGIN": "http://localhost:8080/demo/"])
+        #expect(demo.publicOrigin == "http://localhost:8080/demo")
+        #expect(demo.corsAllowedOrigins == ["http://localhost:8080"])
         let c = try load(["PUBLIC_ORIGIN": "https://shop.example/"])
         #expect(c.publicOrigin == "https://shop.example")
         #expect(c.corsAllowedOrigins == ["https://shop.example"])

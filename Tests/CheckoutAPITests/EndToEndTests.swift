@@ -303,6 +303,25 @@ struct EndToEndTests {
         #expect(try s.count("SELECT count(*)::bigint AS n FROM orders") == 1)
     }
 
+    @Test("graceful stop: a checkout in flight (Stripe slow) still gets its answer")
+    func drainOnStop() throws {
+        let s = try Stack.start()
+        defer { s.stop() }
+        try s.product("sku_a", amount: 300)
+        s.sim.injectFault(.hang(1.0), count: 1)
+        let result = ConcurrentResults()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            result.append((try? s.checkout([("sku_a", 1)]))?.status ?? -1)
+            done.signal()
+        }
+        #expect(eventually { s.sim.requests().contains { $0.fault != nil } })
+        s.app.running.stop()  // drains within SHUTDOWN_GRACE (2 s in the harness)
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(result.values == [201])
+        #expect((try? s.app.request("GET", "/healthz")) == nil)  // no longer listening
+    }
+
     @Test("a full flow's logs hold no Stripe key, webhook secret, admin token or webhook body")
     func logsHoldNoSecrets() throws {
         let s = try Stack.start(redactLogs: false)

@@ -1,5 +1,6 @@
 import CheckoutAPI
 import Foundation
+import Stripe
 import Testing
 import TestSupport
 
@@ -159,6 +160,44 @@ struct OperationsTests {
 }
 
 extension OperationsTests {
+    @Test("HTTP_MAX_BODY_BYTES is enforced: 413 payload_too_large")
+    func bodyLimit() throws {
+        let h = try AppHarness.start { $0.httpMaxBodyBytes = 1024 }
+        defer { h.stop() }
+        let big = Array(repeating: UInt8(ascii: " "), count: 4096)
+        let r = try h.request(
+            "POST", "/api/payments/create-checkout-session", headers: [("Content-Type", "application/json")], body: big)
+        #expect(r.status == 413)
+        #expect(r.errorCode == "payload_too_large")
+    }
+
+    @Test(
+        "webhook: a signed event for no order is stored as ignored (200); with Postgres gone it is 503 so Stripe retries"
+    )
+    func webhookDatabaseDown() throws {
+        let h = try AppHarness.start()
+        defer { h.running.stop() }
+        let payload = Array(
+            try Data(
+                contentsOf: TestEnvironment.stripeFixture("events/checkout.session.completed.2026-08-26.dahlia.json")))
+        func post() throws -> TestHTTPResponse {
+            let header = stripeSignatureHeader(
+                payload: payload, secret: AppHarness.webhookSecret, timestamp: Int64(Date().timeIntervalSince1970))
+            return try h.request(
+                "POST", "/api/payments/webhook",
+                headers: [("Stripe-Signature", header), ("Content-Type", "application/json")], body: payload)
+        }
+        let first = try post()
+        #expect(first.status == 200, "\(first.text)")
+        #expect(try first.json()["received"] as? Bool == true)
+        #expect(try post().json()["duplicate"] as? Bool == true)
+        h.database.drop()
+        let down = try post()
+        #expect(down.status == 503)
+        #expect(down.errorCode == "database_unavailable")
+        #expect(!down.text.contains("stripe_events"))
+    }
+
     @Test("static pages: /admin/ always, /demo/ only when enabled; Stripe return URLs redirect; no traversal")
     func staticPages() throws {
         let webDir = TestEnvironment.repoRoot.appendingPathComponent("web").path

@@ -55,6 +55,41 @@ struct OrderQueriesTests {
         #expect(Set(item.keys) == ["productId", "title", "unitAmount", "quantity", "amountTotal"])
     }
 
+    @Test("admin order JSON adds API.md §4's admin keys; lists leave out sessions, events and history")
+    func adminJSON() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        let checkout = try h.checkout([("p", 1)])
+        try h.deliverAll(try h.simulator.pay(sessionID: checkout.id))
+        let publicKeys: Set<String> = [
+            "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
+            "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt",
+        ]
+        let adminKeys: Set<String> = [
+            "customerId", "metadata", "paymentIntentId", "amountReceived", "amountRefunded", "fulfillmentReference",
+            "fulfillmentError", "needsAttention", "attentionReason",
+        ]
+        let detail = try #require(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(h.service.adminOrder(checkout.orderID)))
+                as? [String: Any])
+        #expect(Set(detail.keys) == publicKeys.union(adminKeys).union(["sessions", "events", "history"]))
+        let session = try #require((detail["sessions"] as? [[String: Any]])?.first)
+        #expect(Set(session.keys) == ["id", "status", "createdAt"] && session["status"] as? String == "complete")
+        let event = try #require((detail["events"] as? [[String: Any]])?.first)
+        #expect(Set(event.keys).isSuperset(of: ["id", "type", "stripeCreatedAt", "receivedAt", "result"]))
+        let history = try #require((detail["history"] as? [[String: Any]])?.last)
+        #expect(Set(history.keys) == ["at", "status", "paymentStatus", "fulfillmentStatus", "reason", "actor"])
+        #expect(
+            history["status"] as? String == "paid" && (history["actor"] as? String)?.hasPrefix("stripe:evt_") == true)
+
+        let page = try #require(
+            try JSONSerialization.jsonObject(with: try JSONEncoder().encode(h.service.adminOrders(AdminOrderQuery())))
+                as? [String: Any])
+        #expect(Set(page.keys) == ["orders", "nextCursor"] && page["nextCursor"] is NSNull)
+        let listed = try #require((page["orders"] as? [[String: Any]])?.first)
+        #expect(Set(listed.keys) == publicKeys.union(adminKeys))
+    }
+
     @Test("retry-session when the old session was paid meanwhile: the payment is applied and it answers already paid")
     func retryFindsPaid() throws {
         let h = try CheckoutHarness()

@@ -33,7 +33,8 @@ public struct AppConfig: Sendable {
     public var stripeWebhookSecrets: [Secret] = []
     /// `STRIPE_WEBHOOK_TOLERANCE`: max signature age in seconds, 1–86400. Default 300.
     public var stripeWebhookTolerance: Int = 300
-    /// `PUBLIC_ORIGIN`: the storefront origin; success/cancel URLs are built from it. Default `http://localhost:3000`.
+    /// `PUBLIC_ORIGIN`: the storefront origin (optionally with a path prefix); success/cancel URLs are built
+    /// from it. Default `http://localhost:3000`.
     public var publicOrigin: String = "http://localhost:3000"
     /// `CORS_ALLOWED_ORIGINS`: origins allowed to call the public API from a browser. Default `[PUBLIC_ORIGIN]`.
     public var corsAllowedOrigins: [String] = ["http://localhost:3000"]
@@ -176,6 +177,32 @@ private struct Reader {
         return t
     }
 
+    /// `PUBLIC_ORIGIN`: `scheme://host[:port]` plus an optional path prefix; no query, fragment or
+    /// credentials; trailing slashes dropped (success/cancel URLs append `/checkout/…`).
+    func publicBase(_ text: String) throws(ConfigError) -> String {
+        var t = text
+        while t.hasSuffix("/") { t.removeLast() }
+        guard let url = URL(string: t), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil,
+            !t.contains("?"), !t.contains("#")
+        else {
+            throw ConfigError(
+                variable: "PUBLIC_ORIGIN",
+                message:
+                    "PUBLIC_ORIGIN must be an http(s) origin like https://shop.example (optionally with a path) (got \(quoted(text)))"
+            )
+        }
+        return t
+    }
+
+    /// `scheme://host[:port]` of a URL string.
+    static func originPart(_ base: String) -> String {
+        guard let schemeEnd = base.range(of: "://") else { return base }
+        let afterScheme = base[schemeEnd.upperBound...]
+        guard let slash = afterScheme.firstIndex(of: "/") else { return base }
+        return String(base[..<slash])
+    }
+
     func quoted(_ s: String) -> String {
         let cut = s.count > 60 ? String(s.prefix(60)) + "…" : s
         return "\"" + cut.replacingOccurrences(of: "\"", with: "\\\"") + "\""
@@ -219,7 +246,7 @@ private struct Reader {
         c.stripeWebhookTolerance = try int(
             "STRIPE_WEBHOOK_TOLERANCE", default: c.stripeWebhookTolerance, in: 1...86400, unit: "seconds")
 
-        if let o = raw("PUBLIC_ORIGIN") { c.publicOrigin = try origin(o, name: "PUBLIC_ORIGIN") }
+        if let o = raw("PUBLIC_ORIGIN") { c.publicOrigin = try publicBase(o) }
         if let list = raw("CORS_ALLOWED_ORIGINS") {
             var origins: [String] = []
             for part in list.split(separator: ",") {
@@ -229,7 +256,8 @@ private struct Reader {
             }
             c.corsAllowedOrigins = origins
         } else {
-            c.corsAllowedOrigins = [c.publicOrigin]
+            // The origin part only: PUBLIC_ORIGIN may carry a path prefix (`http://localhost:8080/demo`).
+            c.corsAllowedOrigins = [Self.originPart(c.publicOrigin)]
         }
 
         if let env = raw("APP_ENV") {
