@@ -72,7 +72,9 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "StripeTests", dependencies: ["Stripe", "StripeSimulator", "HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "StripeSimulatorTests", dependencies: ["StripeSimulator", "Stripe", "HTTPServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "CheckoutTests", dependencies: ["Checkout", "Postgres", "Stripe", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CheckoutTests", dependencies: ["Checkout", "Postgres", "Stripe", "StripeSimulator", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "CheckoutAPITests",
             dependencies: ["CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport"],

@@ -1,0 +1,99 @@
+import Foundation
+
+/// The order as an operator sees it (API.md §4): the public order plus payment details, flags and,
+/// in the detail view, its sessions, Stripe events and history.
+///
+/// In `GET /api/admin/orders` lists the `sessions`, `events` and `history` keys are left out (they
+/// are only loaded for `GET /api/admin/orders/:id`). Adds `attentionReason` to API.md's fields.
+public struct AdminOrder: Sendable, Equatable, Encodable {
+    /// One Checkout Session the order had.
+    public struct Session: Sendable, Equatable, Encodable {
+        public var id: String
+        public var status: String
+        public var createdAt: String
+    }
+
+    /// One Stripe event recorded for the order, with what it did.
+    public struct Event: Sendable, Equatable, Encodable {
+        public var id: String
+        public var type: String
+        public var stripeCreatedAt: String
+        public var receivedAt: String
+        public var result: String
+        public var detail: String?
+    }
+
+    /// One history row.
+    public struct HistoryEntry: Sendable, Equatable, Encodable {
+        public var at: String
+        public var status: String
+        public var paymentStatus: String
+        public var fulfillmentStatus: String
+        public var reason: String
+        public var actor: String
+    }
+
+    public var order: PublicOrder
+    public var customerId: String?
+    public var metadata: [String: String]
+    public var paymentIntentId: String?
+    public var amountReceived: Int64
+    public var amountRefunded: Int64
+    public var fulfillmentReference: String?
+    public var fulfillmentError: String?
+    public var needsAttention: Bool
+    public var attentionReason: String?
+    /// nil in list views.
+    public var sessions: [Session]?
+    public var events: [Event]?
+    public var history: [HistoryEntry]?
+
+    init(
+        _ record: OrderRecord, items: [OrderItemRecord], sessions: [CheckoutSessionRecord]? = nil,
+        events: [StripeEventRecord]? = nil, history: [OrderHistoryRecord]? = nil
+    ) {
+        order = PublicOrder(record, items: items)
+        customerId = record.customerID
+        metadata = record.metadata
+        paymentIntentId = record.state.paymentIntentID
+        amountReceived = record.state.amountReceived
+        amountRefunded = record.state.amountRefunded
+        fulfillmentReference = record.state.fulfillmentReference
+        fulfillmentError = record.state.fulfillmentError
+        needsAttention = record.state.needsAttention
+        attentionReason = record.state.attentionReason
+        self.sessions = sessions?.map { Session(id: $0.id, status: $0.status, createdAt: ISO8601.string($0.createdAt)) }
+        self.events = events?.map {
+            Event(
+                id: $0.id, type: $0.type, stripeCreatedAt: ISO8601.string($0.stripeCreatedAt),
+                receivedAt: ISO8601.string($0.receivedAt), result: $0.result, detail: $0.detail)
+        }
+        self.history = history?.map {
+            HistoryEntry(
+                at: ISO8601.string($0.at), status: $0.status, paymentStatus: $0.paymentStatus,
+                fulfillmentStatus: $0.fulfillmentStatus, reason: $0.reason, actor: $0.actor)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case customerId, metadata, paymentIntentId, amountReceived, amountRefunded, fulfillmentReference
+        case fulfillmentError, needsAttention, attentionReason, sessions, events, history
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try order.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(customerId, forKey: .customerId)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(paymentIntentId, forKey: .paymentIntentId)
+        try c.encode(amountReceived, forKey: .amountReceived)
+        try c.encode(amountRefunded, forKey: .amountRefunded)
+        try c.encode(fulfillmentReference, forKey: .fulfillmentReference)
+        try c.encode(fulfillmentError, forKey: .fulfillmentError)
+        try c.encode(needsAttention, forKey: .needsAttention)
+        try c.encode(attentionReason, forKey: .attentionReason)
+        try c.encodeIfPresent(sessions, forKey: .sessions)
+        try c.encodeIfPresent(events, forKey: .events)
+        try c.encodeIfPresent(history, forKey: .history)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The domain's settings (from API.md §1's environment; `checkoutd` reads them and builds this).
+public struct CheckoutConfiguration: Sendable {
+    /// The storefront origin; success and cancel URLs are built from it, never from the client.
+    public var publicOrigin: String
+    /// Seconds until a new Checkout Session expires (Stripe allows 1800–86400).
+    public var sessionTTL: Int
+    /// Order numbers are `PREFIX-YYYYMMDD-NNNN` (formatted in SQL by `next_order_number`).
+    public var orderNumberPrefix: String
+    /// The by-session lookup asks Stripe about a pending order at most this often (seconds).
+    public var sessionRefreshInterval: Int
+    /// How long a client Idempotency-Key replays its first answer (seconds).
+    public var idempotencyWindow: Int
+
+    public init(
+        publicOrigin: String = "http://localhost:3000", sessionTTL: Int = 3600, orderNumberPrefix: String = "DO",
+        sessionRefreshInterval: Int = 10, idempotencyWindow: Int = 86_400
+    ) {
+        self.publicOrigin = publicOrigin
+        self.sessionTTL = sessionTTL
+        self.orderNumberPrefix = orderNumberPrefix
+        self.sessionRefreshInterval = sessionRefreshInterval
+        self.idempotencyWindow = idempotencyWindow
+    }
+
+    /// `${PUBLIC_ORIGIN}/checkout/success?session_id={CHECKOUT_SESSION_ID}` (Stripe fills in the id).
+    public var successURL: String {
+        trimmedOrigin + "/checkout/success?session_id={CHECKOUT_SESSION_ID}"
+    }
+
+    /// `${PUBLIC_ORIGIN}/checkout/cancel?order_id=<id>`.
+    public func cancelURL(orderID: UUID) -> String {
+        trimmedOrigin + "/checkout/cancel?order_id=" + orderID.uuidString.lowercased()
+    }
+
+    private var trimmedOrigin: String {
+        publicOrigin.hasSuffix("/") ? String(publicOrigin.dropLast()) : publicOrigin
+    }
+}

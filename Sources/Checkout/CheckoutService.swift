@@ -1,0 +1,380 @@
+import Foundation
+import Logging
+import Postgres
+
+/// The checkout use cases behind the public and admin API: create a checkout session, look an
+/// order up (refreshing it from Stripe when still pending), retry a payment, and the admin commands.
+///
+/// Plain blocking methods for synchronous HTTP handlers on worker threads. Every method throws only
+/// ``CheckoutError`` (database failures become ``CheckoutError/database(detail:)``). Postgres is the
+/// only coordinator, so any number of instances may run against one database.
+public final class CheckoutService: Sendable {
+    let pool: ConnectionPool
+    let gateway: any PaymentGateway
+    let configuration: CheckoutConfiguration
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let orders = OrderStore()
+    let products = ProductStore()
+    let events = StripeEventStore()
+    let transitions = OrderTransitions()
+
+    /// - Parameters:
+    ///   - gateway: Stripe (a `StripeClient`; see `StripeClient+PaymentGateway.swift`).
+    ///   - now: the clock for `expires_at` (tests may pin it).
+    public init(
+        pool: ConnectionPool, gateway: any PaymentGateway, configuration: CheckoutConfiguration, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.pool = pool
+        self.gateway = gateway
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+    }
+
+    // MARK: - Create
+
+    /// Creates an order for `request` (prices and titles from the catalog, stock reserved, one
+    /// transaction) and a Stripe Checkout Session for it.
+    ///
+    /// With a client `idempotencyKey` (≤ 255 chars): the same key and the same body within the
+    /// configured window answers the first answer again (same order, same session; if the first
+    /// attempt failed at Stripe, a session is created now for that same order); the same key with
+    /// another body throws ``CheckoutError/idempotencyKeyReused``. Concurrent requests with one key
+    /// create one order (unique index; the loser re-reads).
+    ///
+    /// Throws validation errors, `productUnavailable`, `currencyMismatch`, `outOfStock` (nothing is
+    /// stored), `stripeRejected` / `stripeUnavailable` (the order is kept as `pending_payment`
+    /// without a session; the error carries its id for retry-session), `database`.
+    public func createCheckoutSession(_ request: CreateCheckoutRequest, idempotencyKey: String? = nil)
+        throws(CheckoutError) -> CheckoutSessionResult
+    {
+        if let key = idempotencyKey {
+            guard (1...255).contains(key.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F })
+            else {
+                throw .validation(field: "Idempotency-Key", message: "must be 1-255 printable ASCII characters")
+            }
+        }
+        let requestText = request.canonicalText
+        for _ in 0..<3 {
+            if let key = idempotencyKey {
+                let existing = try run {
+                    try pool.withConnection { db in
+                        try orders.order(
+                            db, idempotencyKey: key, requestText: requestText,
+                            windowSeconds: configuration.idempotencyWindow)
+                    }
+                }
+                if let existing {
+                    guard existing.sameRequest else { throw .idempotencyKeyReused }
+                    return try resume(existing.order)
+                }
+            }
+            let created: UUID? = try run {
+                do {
+                    return try pool.transaction { db in
+                        try createOrder(db, request, idempotencyKey: idempotencyKey, requestText: requestText)
+                    }
+                } catch let error as PostgresError where error.kind == .uniqueViolation && idempotencyKey != nil {
+                    return nil  // a concurrent request with the same key won: read its order
+                }
+            }
+            if let created { return try startSession(orderID: created) }
+        }
+        throw .database(detail: "idempotency key race did not settle")
+    }
+
+    /// Validates the catalog side and writes order + items + stock in the caller's transaction.
+    private func createOrder(
+        _ db: Connection, _ request: CreateCheckoutRequest, idempotencyKey: String?, requestText: String
+    ) throws -> UUID {
+        let catalog = Dictionary(
+            try products.products(db, ids: request.items.map(\.productID)).map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first })
+        var lines: [OrderItemRecord] = []
+        var total: Int64 = 0
+        for (index, item) in request.items.enumerated() {
+            guard let product = catalog[item.productID], product.active else {
+                throw CheckoutError.productUnavailable(productID: item.productID)
+            }
+            let (amount, overflow) = product.unitAmount.multipliedReportingOverflow(by: Int64(item.quantity))
+            let (sum, overflow2) = total.addingReportingOverflow(amount)
+            guard !overflow, !overflow2 else {
+                throw CheckoutError.validation(field: "items[\(index)].quantity", message: "makes the total too large")
+            }
+            total = sum
+            lines.append(
+                OrderItemRecord(
+                    lineNo: index, productID: product.id, title: product.title, unitAmount: product.unitAmount,
+                    quantity: item.quantity, amountTotal: amount))
+        }
+        let currencies = Set(request.items.compactMap { catalog[$0.productID]?.currency })
+        guard currencies.count == 1, let currency = currencies.first else { throw CheckoutError.currencyMismatch }
+
+        let id = UUID()
+        let orderNumber = try orders.insertOrder(
+            db, id: id, orderNumberPrefix: configuration.orderNumberPrefix, currency: currency, amountTotal: total,
+            customerEmail: request.customerEmail, customerID: request.customerID, metadata: request.metadata,
+            idempotencyKey: idempotencyKey, requestText: idempotencyKey == nil ? nil : requestText)
+        try orders.insertItems(db, orderID: id, items: lines)
+        for line in lines.sorted(by: { $0.productID < $1.productID })
+        where !(try products.reserve(db, productID: line.productID, quantity: line.quantity)) {
+            throw CheckoutError.outOfStock(productID: line.productID)
+        }
+        try orders.insertHistory(
+            db, orderID: id, state: OrderState(amountTotal: total), reason: "order \(orderNumber) created",
+            actor: "customer", stripeEventID: nil)
+        return id
+    }
+
+    /// The first answer again for an idempotent replay.
+    private func resume(_ order: OrderRecord) throws(CheckoutError) -> CheckoutSessionResult {
+        if let sessionID = order.state.currentSessionID {
+            let url = try run { try pool.withConnection { db in try orders.sessionURL(db, sessionID: sessionID) } }
+            return CheckoutSessionResult(
+                id: sessionID, url: url ?? "", orderID: order.id, orderNumber: order.orderNumber)
+        }
+        guard order.state.status == .pendingPayment else {
+            throw .orderNotRetryable(status: order.state.status)
+        }
+        return try startSession(orderID: order.id)
+    }
+
+    /// Creates the Stripe session for a pending order that has none, and stores it.
+    ///
+    /// The attempt counter is incremented first (in its own short transaction) and makes the outbound
+    /// Idempotency-Key `order:<id>:attempt:<n>`: a retried HTTP call of the same attempt gets the
+    /// same session, while a new attempt never replays an old failure (Stripe replays 500s too).
+    /// No database connection is held while Stripe is called.
+    func startSession(orderID: UUID) throws(CheckoutError) -> CheckoutSessionResult {
+        let prepared = try run {
+            try pool.transaction { db -> (OrderRecord, [OrderItemRecord], Int)? in
+                guard let attempt = try orders.beginSessionAttempt(db, orderID: orderID),
+                    let order = try orders.order(db, id: orderID)
+                else { return nil }
+                return (order, try orders.items(db, orderID: orderID), attempt)
+            }
+        }
+        guard let (order, items, attempt) = prepared else {
+            // Another request created the session meanwhile, or the order moved on.
+            guard let order = try run({ try pool.withConnection { db in try orders.order(db, id: orderID) } }) else {
+                throw .orderNotFound
+            }
+            guard order.state.currentSessionID != nil else { throw .orderNotRetryable(status: order.state.status) }
+            return try resume(order)
+        }
+        let id = order.id.lowercased
+        let sessionRequest = PaymentSessionRequest(
+            lines: items.map {
+                .init(name: $0.title, unitAmount: $0.unitAmount, currency: order.currency, quantity: $0.quantity)
+            },
+            successURL: configuration.successURL, cancelURL: configuration.cancelURL(orderID: order.id),
+            clientReferenceID: order.orderNumber, metadata: ["order_id": id, "order_number": order.orderNumber],
+            paymentIntentMetadata: ["order_id": id], customerEmail: order.customerEmail,
+            expiresAt: Int64(now().timeIntervalSince1970) + Int64(configuration.sessionTTL))
+        let session: PaymentSession
+        do {
+            session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")
+        } catch {
+            throw stripeFailure(error, orderID: order.id, action: "create a checkout session")
+        }
+        let (decision, before) = try run {
+            try pool.transaction { db -> (OrderDecision, OrderState) in
+                guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
+                    throw CheckoutError.orderNotFound
+                }
+                try orders.insertSession(db, orderID: orderID, attempt: attempt, session: session)
+                let decision = try transitions.apply(
+                    db, order: locked, event: .sessionCreated(sessionID: session.id), actor: "system:checkout")
+                return (decision, locked.state)
+            }
+        }
+        if decision.newState == nil, before.currentSessionID != session.id {
+            // A concurrent attempt stored its session first, or the order moved on (e.g. cancelled)
+            // while Stripe was called: retire the session nobody will use.
+            _ = try? gateway.expireSession(session.id, idempotencyKey: "order:\(id):expire:\(session.id)")
+            guard before.currentSessionID != nil else { throw .orderNotRetryable(status: before.status) }
+            return try resume(try loadOrder(orderID))
+        }
+        return CheckoutSessionResult(
+            id: session.id, url: session.url ?? "", orderID: order.id, orderNumber: order.orderNumber)
+    }
+
+    // MARK: - Public lookups
+
+    /// The public order of a Checkout Session (any of the order's sessions).
+    ///
+    /// While the order is `pending_payment` and its session was last checked at Stripe longer than
+    /// the configured interval ago (10 s), it first asks Stripe for the session and applies what it
+    /// learns (Stripe's "fulfil from the landing page too"). The check is claimed atomically, so
+    /// concurrent lookups make one Stripe call; a Stripe failure only skips the refresh.
+    public func order(bySessionID sessionID: String) throws(CheckoutError) -> PublicOrder {
+        guard !sessionID.isEmpty, sessionID.count <= 255 else { throw .orderNotFound }
+        guard let orderID = try run({ try pool.withConnection { db in try orders.orderID(db, sessionID: sessionID) } })
+        else { throw .orderNotFound }
+        let order = try loadOrder(orderID)
+        if order.state.status == .pendingPayment {
+            let claimed = try run {
+                try pool.withConnection { db in
+                    try orders.claimSessionCheck(
+                        db, orderID: orderID, intervalSeconds: configuration.sessionRefreshInterval)
+                }
+            }
+            if claimed {
+                var session: PaymentSession?
+                do {
+                    session = try gateway.retrieveSession(sessionID)
+                } catch {
+                    logger.warning(
+                        "session refresh failed", metadata: ["order_id": "\(orderID)", "error": "\(error)"])
+                }
+                if let session { try apply(session: session, orderID: orderID, actor: "system:session-refresh") }
+            }
+        }
+        return try publicOrder(orderID)
+    }
+
+    /// The public order by id (for the storefront's cancel page).
+    public func publicOrder(_ orderID: UUID) throws(CheckoutError) -> PublicOrder {
+        try run {
+            try pool.withConnection { db in
+                guard let order = try orders.order(db, id: orderID) else { throw CheckoutError.orderNotFound }
+                return PublicOrder(order, items: try orders.items(db, orderID: orderID))
+            }
+        }
+    }
+
+    // MARK: - Retry
+
+    /// Starts a new payment attempt for a `pending_payment`, `failed` or `expired` order.
+    ///
+    /// First expires the order's current session at Stripe. If Stripe says it is no longer open,
+    /// the session is retrieved: when it was paid, that payment is applied and
+    /// ``CheckoutError/orderAlreadyPaid(orderID:)`` is thrown; when it completed with a delayed
+    /// payment still processing, ``CheckoutError/orderNotRetryable(status:)``. Then, in one
+    /// transaction, the order goes back to pending with its stock re-reserved (``CheckoutError/outOfStock(productID:)``
+    /// when it cannot be), and a new session is created for the same saved items and prices.
+    /// The old session's late events change nothing (it is no longer the current session).
+    public func retrySession(orderID: UUID, actor: String = "customer") throws(CheckoutError) -> CheckoutSessionResult {
+        let order = try loadOrder(orderID)
+        guard order.state.status.isRetryable else { throw .orderNotRetryable(status: order.state.status) }
+        if let current = order.state.currentSessionID {
+            try retireSession(current, order: order)
+        }
+        let decision = try run {
+            try pool.transaction { db -> OrderDecision in
+                guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
+                    throw CheckoutError.orderNotFound
+                }
+                guard locked.state.status.isRetryable else {
+                    throw locked.state.status.hasReceivedPayment
+                        ? CheckoutError.orderAlreadyPaid(orderID: orderID)
+                        : CheckoutError.orderNotRetryable(status: locked.state.status)
+                }
+                return try transitions.apply(db, order: locked, event: .beginRetry, actor: actor)
+            }
+        }
+        logger.info(
+            "payment attempt restarted", metadata: ["order_id": "\(orderID)", "reason": "\(decision.reason)"])
+        return try startSession(orderID: orderID)
+    }
+
+    /// Makes sure an old session can no longer take money before a new one is created.
+    private func retireSession(_ sessionID: String, order: OrderRecord) throws(CheckoutError) {
+        let id = order.id.lowercased
+        let session: PaymentSession
+        do {
+            session = try gateway.expireSession(sessionID, idempotencyKey: "order:\(id):expire:\(sessionID)")
+        } catch {
+            if error.isMissing { return }  // Stripe does not know it: nothing can be paid there
+            guard case .rejected = error else { throw stripeFailure(error, orderID: order.id, action: "expire") }
+            // Not open any more: find out how it ended.
+            do {
+                session = try gateway.retrieveSession(sessionID)
+            } catch {
+                throw stripeFailure(error, orderID: order.id, action: "retrieve a checkout session")
+            }
+        }
+        try run {
+            try pool.withConnection { db in
+                try orders.updateSession(
+                    db, id: sessionID, status: session.status, paymentStatus: session.paymentStatus?.rawValue,
+                    paymentIntentID: session.paymentIntentID)
+            }
+        }
+        if session.status == .complete {
+            try apply(session: session, orderID: order.id, actor: "system:retry-session")
+            if session.paymentStatus == .unpaid {
+                throw .orderNotRetryable(status: .pendingPayment)
+            }
+            throw .orderAlreadyPaid(orderID: order.id)
+        }
+    }
+
+    // MARK: - Shared
+
+    /// Applies what a retrieved session says to its order (one transaction, order locked).
+    @discardableResult
+    func apply(session: PaymentSession, orderID: UUID, actor: String) throws(CheckoutError) -> OrderDecision? {
+        guard let event = session.orderEvent else { return nil }
+        return try run {
+            try pool.transaction { db -> OrderDecision in
+                guard var locked = try orders.order(db, id: orderID, forUpdate: true) else {
+                    throw CheckoutError.orderNotFound
+                }
+                try orders.updateSession(
+                    db, id: session.id, status: session.status, paymentStatus: session.paymentStatus?.rawValue,
+                    paymentIntentID: session.paymentIntentID)
+                if session.metadata["order_id"] == orderID.lowercased {
+                    locked.state.sessionIDs.insert(session.id)  // ours by its metadata, even if never stored
+                }
+                return try transitions.apply(db, order: locked, event: event, actor: actor)
+            }
+        }
+    }
+
+    func loadOrder(_ orderID: UUID) throws(CheckoutError) -> OrderRecord {
+        guard let order = try run({ try pool.withConnection { db in try orders.order(db, id: orderID) } }) else {
+            throw .orderNotFound
+        }
+        return order
+    }
+
+    /// Maps a gateway failure to the domain error, logging Stripe rejections loudly (they mean our
+    /// configuration or request is wrong).
+    func stripeFailure(_ error: any Error, orderID: UUID?, action: String) -> CheckoutError {
+        switch error as? PaymentGatewayError {
+        case .rejected(let status, let type, let code, let message):
+            logger.error(
+                "Stripe rejected a request",
+                metadata: [
+                    "action": "\(action)", "order_id": "\(orderID.map(\.lowercased) ?? "-")", "status": "\(status)",
+                    "type": "\(type ?? "-")", "code": "\(code ?? "-")",
+                ])
+            return .stripeRejected(orderID: orderID, detail: "\(status) \(code ?? type ?? ""): \(message)")
+        case .unavailable(let detail):
+            logger.warning(
+                "Stripe unavailable",
+                metadata: ["action": "\(action)", "order_id": "\(orderID.map(\.lowercased) ?? "-")"])
+            return .stripeUnavailable(orderID: orderID, detail: detail)
+        case nil:
+            return .stripeUnavailable(orderID: orderID, detail: "\(error)")
+        }
+    }
+
+    /// Runs `body`, turning database errors into ``CheckoutError/database(detail:)``.
+    func run<T>(_ body: () throws -> T) throws(CheckoutError) -> T {
+        do {
+            return try body()
+        } catch let error as CheckoutError {
+            throw error
+        } catch let error as PostgresError {
+            logger.error("database error", metadata: ["error": "\(error.description)", "detail": "\(error.detail)"])
+            throw .database(detail: error.description)
+        } catch {
+            logger.error("unexpected error", metadata: ["error": "\(error)"])
+            throw .database(detail: "\(error)")
+        }
+    }
+}

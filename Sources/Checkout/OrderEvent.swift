@@ -1,0 +1,70 @@
+/// Something that happened to an order, in domain terms: decoupled from Stripe's JSON so the state
+/// machine can be tested without payloads, and so webhook events, the success-page refresh, `sync`
+/// and admin commands all go through the same rules.
+public enum OrderEvent: Sendable, Equatable, Hashable {
+    // MARK: From Stripe (webhooks, or a session retrieved from the API)
+
+    /// `checkout.session.completed`. `paymentStatus` decides: paid / no_payment_required → paid,
+    /// unpaid (delayed methods) → stays pending with the PaymentIntent recorded.
+    case sessionCompleted(
+        sessionID: String, paymentStatus: SessionPaymentOutcome, paymentIntentID: String?, amountTotal: Int64?)
+    /// `checkout.session.async_payment_succeeded`.
+    case asyncPaymentSucceeded(sessionID: String, paymentIntentID: String?, amountTotal: Int64?)
+    /// `checkout.session.async_payment_failed`.
+    case asyncPaymentFailed(sessionID: String, paymentIntentID: String?, reason: String?)
+    /// `checkout.session.expired`.
+    case sessionExpired(sessionID: String)
+    /// `payment_intent.payment_failed` or `charge.failed`: a declined attempt (a later success still wins).
+    case paymentFailed(paymentIntentID: String, reason: String?)
+    /// `charge.refunded`: `amountRefunded` is cumulative; `amount` is the charge's amount.
+    case chargeRefunded(paymentIntentID: String?, amountRefunded: Int64, amount: Int64)
+
+    // MARK: Commands (admin, retry-session, the outbox worker)
+
+    /// Admin manual reconcile of an unpaid order; `note` is required and lands in history.
+    case markPaid(note: String, actor: String)
+    /// retry-session, step 1: prepare a new payment attempt (order back to pending, stock re-reserved,
+    /// current session cleared so the old session's late events change nothing). A no-op for a
+    /// pending order that already has no session. The attempt counter itself is bumped by the
+    /// service right before each Stripe call.
+    case beginRetry
+    /// A Checkout Session was created for the current attempt (create and retry-session, step 2).
+    case sessionCreated(sessionID: String)
+    /// The outbox worker delivered the order to fulfillment.
+    case fulfillmentSucceeded(reference: String?)
+    /// The outbox worker gave up on fulfillment (retries exhausted).
+    case fulfillmentFailed(error: String)
+    /// Admin retry of a failed fulfillment.
+    case retryFulfillment
+    /// Admin cancel of an unpaid order (optional in API.md; gives the stock back).
+    case cancel(reason: String)
+
+    /// A short stable name (for history reasons, logs and test names).
+    public var name: String {
+        switch self {
+        case .sessionCompleted(_, let status, _, _): return "session_completed(\(status.rawValue))"
+        case .asyncPaymentSucceeded: return "async_payment_succeeded"
+        case .asyncPaymentFailed: return "async_payment_failed"
+        case .sessionExpired: return "session_expired"
+        case .paymentFailed: return "payment_failed"
+        case .chargeRefunded: return "charge_refunded"
+        case .markPaid: return "mark_paid"
+        case .beginRetry: return "begin_retry"
+        case .sessionCreated: return "session_created"
+        case .fulfillmentSucceeded: return "fulfillment_succeeded"
+        case .fulfillmentFailed: return "fulfillment_failed"
+        case .retryFulfillment: return "retry_fulfillment"
+        case .cancel: return "cancel"
+        }
+    }
+}
+
+/// A Checkout Session's `payment_status` as the domain sees it.
+public enum SessionPaymentOutcome: String, Sendable, Hashable, CaseIterable {
+    case paid
+    case unpaid
+    case noPaymentRequired = "no_payment_required"
+
+    /// True when the customer's money (or no money needed) is final.
+    public var isSettled: Bool { self != .unpaid }
+}

@@ -1,0 +1,108 @@
+/// Everything the pure ``OrderStateMachine`` needs to decide what an event means for one order.
+///
+/// A value snapshot of the columns of `orders` (plus the ids of every Checkout Session the order
+/// ever had) taken while the order row is locked. The machine returns a new value; the store writes
+/// back exactly the fields that changed.
+public struct OrderState: Sendable, Equatable, Hashable {
+    /// The status triple of API.md §4.
+    public var status: OrderStatus
+    public var paymentStatus: PaymentStatus
+    public var fulfillmentStatus: FulfillmentStatus
+
+    /// The order's *current* Checkout Session (`orders.checkout_session_id`); nil before the first
+    /// session exists, after Stripe failed to create one, or while a retry is creating the next one.
+    public var currentSessionID: String?
+    /// Every Checkout Session that belongs to the order (current and superseded ones).
+    public var sessionIDs: Set<String>
+    /// How many session creations were attempted; the outbound Stripe idempotency key uses it.
+    public var sessionAttempt: Int
+    /// The PaymentIntent of the current attempt, once Stripe told us.
+    public var paymentIntentID: String?
+    /// PaymentIntents of superseded attempts: their late failures change nothing.
+    public var retiredPaymentIntentIDs: Set<String>
+
+    /// Sum of the items in minor units.
+    public var amountTotal: Int64
+    /// What Stripe says was paid (minor units); 0 until paid.
+    public var amountReceived: Int64
+    /// Cumulative refunds (minor units); never decreases.
+    public var amountRefunded: Int64
+
+    /// True while the order holds stock in `products.stock` (reserved while pending, consumed once paid).
+    public var stockReserved: Bool
+    /// An operator must look at this order (e.g. fulfillment failed, paid after its stock was released).
+    public var needsAttention: Bool
+    public var attentionReason: String?
+
+    /// Why the last payment attempt failed or ended (shown to the customer).
+    public var failureReason: String?
+    public var fulfillmentError: String?
+    public var fulfillmentReference: String?
+
+    /// Creates a state; defaults describe a freshly created order holding its stock.
+    public init(
+        status: OrderStatus = .pendingPayment, paymentStatus: PaymentStatus = .pending,
+        fulfillmentStatus: FulfillmentStatus = .notAttempted, currentSessionID: String? = nil,
+        sessionIDs: Set<String> = [], sessionAttempt: Int = 0, paymentIntentID: String? = nil,
+        retiredPaymentIntentIDs: Set<String> = [], amountTotal: Int64, amountReceived: Int64 = 0,
+        amountRefunded: Int64 = 0, stockReserved: Bool = true,
+        needsAttention: Bool = false, attentionReason: String? = nil, failureReason: String? = nil,
+        fulfillmentError: String? = nil, fulfillmentReference: String? = nil
+    ) {
+        self.status = status
+        self.paymentStatus = paymentStatus
+        self.fulfillmentStatus = fulfillmentStatus
+        self.currentSessionID = currentSessionID
+        self.sessionIDs = sessionIDs
+        if let currentSessionID { self.sessionIDs.insert(currentSessionID) }
+        self.sessionAttempt = sessionAttempt
+        self.paymentIntentID = paymentIntentID
+        self.retiredPaymentIntentIDs = retiredPaymentIntentIDs
+        self.amountTotal = amountTotal
+        self.amountReceived = amountReceived
+        self.amountRefunded = amountRefunded
+        self.stockReserved = stockReserved
+        self.needsAttention = needsAttention
+        self.attentionReason = attentionReason
+        self.failureReason = failureReason
+        self.fulfillmentError = fulfillmentError
+        self.fulfillmentReference = fulfillmentReference
+    }
+
+    /// The (status, paymentStatus, fulfillmentStatus) triple, for tables and history rows.
+    public var triple: StatusTriple {
+        StatusTriple(status, paymentStatus, fulfillmentStatus)
+    }
+}
+
+/// One row of API.md §4's table: the three status columns together.
+public struct StatusTriple: Sendable, Hashable, CustomStringConvertible {
+    public var status: OrderStatus
+    public var paymentStatus: PaymentStatus
+    public var fulfillmentStatus: FulfillmentStatus
+
+    public init(_ status: OrderStatus, _ paymentStatus: PaymentStatus, _ fulfillmentStatus: FulfillmentStatus) {
+        self.status = status
+        self.paymentStatus = paymentStatus
+        self.fulfillmentStatus = fulfillmentStatus
+    }
+
+    public var description: String { "\(status.rawValue)/\(paymentStatus.rawValue)/\(fulfillmentStatus.rawValue)" }
+
+    /// Every triple API.md §4 lists as reachable. `refunded` keeps whatever fulfillment status it had.
+    public static let reachable: Set<StatusTriple> = {
+        var set: Set<StatusTriple> = [
+            StatusTriple(.pendingPayment, .pending, .notAttempted),
+            StatusTriple(.paid, .paid, .pending),
+            StatusTriple(.confirmed, .paid, .success),
+            StatusTriple(.paid, .paid, .failed),
+            StatusTriple(.failed, .failed, .notAttempted),
+            StatusTriple(.expired, .expired, .notAttempted),
+            StatusTriple(.cancelled, .cancelled, .notAttempted),
+        ]
+        for fulfillment in FulfillmentStatus.allCases {
+            set.insert(StatusTriple(.refunded, .refunded, fulfillment))
+        }
+        return set
+    }()
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Stripe
+
+/// The real Stripe client is the domain's payment gateway: this maps the domain's request to
+/// Stripe's parameters, Stripe's session to the domain's, and Stripe's errors to what the domain
+/// acts on (4xx other than 429 → rejected; 429, 5xx, timeouts, transport and decoding → unavailable).
+extension StripeClient: PaymentGateway {
+    public func createSession(_ request: PaymentSessionRequest, idempotencyKey: String) throws(PaymentGatewayError)
+        -> PaymentSession
+    {
+        let params = CheckoutSessionCreateParams(
+            lineItems: request.lines.map {
+                .init(name: $0.name, unitAmount: $0.unitAmount, currency: $0.currency, quantity: $0.quantity)
+            },
+            successURL: request.successURL, cancelURL: request.cancelURL, clientReferenceID: request.clientReferenceID,
+            metadata: request.metadata, paymentIntentMetadata: request.paymentIntentMetadata,
+            customerEmail: request.customerEmail, expiresAt: request.expiresAt)
+        do {
+            return PaymentSession(try createCheckoutSession(params, idempotencyKey: idempotencyKey))
+        } catch {
+            throw PaymentGatewayError(error)
+        }
+    }
+
+    public func retrieveSession(_ id: String) throws(PaymentGatewayError) -> PaymentSession {
+        do {
+            return PaymentSession(try retrieveCheckoutSession(id))
+        } catch {
+            throw PaymentGatewayError(error)
+        }
+    }
+
+    public func expireSession(_ id: String, idempotencyKey: String) throws(PaymentGatewayError) -> PaymentSession {
+        do {
+            return PaymentSession(try expireCheckoutSession(id, idempotencyKey: idempotencyKey))
+        } catch {
+            throw PaymentGatewayError(error)
+        }
+    }
+}
+
+extension PaymentGatewayError {
+    /// Reduces a Stripe error to rejected / unavailable.
+    init(_ error: StripeError) {
+        switch error {
+        case .api(let api) where api.status == 429 || api.status >= 500:
+            self = .unavailable("Stripe answered \(api.status) \(api.type)")
+        case .api(let api):
+            self = .rejected(status: api.status, type: api.type, code: api.code, message: api.message ?? "")
+        case .transport(let detail):
+            self = .unavailable("transport: \(detail)")
+        case .timeout:
+            self = .unavailable("timed out")
+        case .decoding(let detail):
+            self = .unavailable("undecodable answer: \(detail)")
+        }
+    }
+}
+
+extension PaymentSession {
+    /// The domain's view of a Stripe Checkout Session.
+    public init(_ session: CheckoutSession) {
+        let status: Status
+        switch session.status {
+        case .open: status = .open
+        case .complete: status = .complete
+        case .expired: status = .expired
+        case .unknown: status = .unknown
+        }
+        self.init(
+            id: session.id, url: session.url, status: status,
+            paymentStatus: SessionPaymentOutcome(session.paymentStatus), paymentIntentID: session.paymentIntent,
+            amountTotal: session.amountTotal, metadata: session.metadata, expiresAt: session.expiresAt)
+    }
+}
+
+extension SessionPaymentOutcome {
+    /// nil for a value Stripe added after our API version.
+    init?(_ status: CheckoutSession.PaymentStatus) {
+        switch status {
+        case .paid: self = .paid
+        case .unpaid: self = .unpaid
+        case .noPaymentRequired: self = .noPaymentRequired
+        case .unknown: return nil
+        }
+    }
+}

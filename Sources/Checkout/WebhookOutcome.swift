@@ -1,0 +1,29 @@
+import Foundation
+
+/// What `POST /api/payments/webhook` did with one delivery (API.md §5). Everything except
+/// ``signatureInvalid(_:)`` and ``invalidPayload(_:)`` is answered 200 `{"received": true}`.
+public enum WebhookOutcome: Sendable, Equatable {
+    /// The signature did not verify (missing, malformed, no v1, no match, too old). Nothing was
+    /// stored. → 400 `signature_invalid`
+    case signatureInvalid(String)
+    /// Signed, but not a Stripe event we can read. Nothing was stored. → 400 `invalid_json`
+    case invalidPayload(String)
+    /// The event id was already recorded: nothing done again. → 200 `"duplicate": true`
+    case duplicate(eventID: String)
+    /// The event changed the order (state, history, stock, outbox), all committed.
+    case applied(eventID: String, orderID: UUID, reason: String)
+    /// The event concerned an order but changed nothing (late, repeated or superseded).
+    case noOp(eventID: String, orderID: UUID, reason: String)
+    /// An event type we do not handle, or one that matches no order; stored as ignored.
+    case ignored(eventID: String, reason: String)
+
+    /// The `stripe_events.result` this outcome was stored with, or nil when nothing was stored now.
+    public var result: String? {
+        switch self {
+        case .applied: return "applied"
+        case .noOp: return "no_op"
+        case .ignored: return "ignored"
+        case .signatureInvalid, .invalidPayload, .duplicate: return nil
+        }
+    }
+}

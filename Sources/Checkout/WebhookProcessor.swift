@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import Postgres
+import Stripe
+
+/// Turns a Stripe webhook delivery into at most one committed state change (API.md §5).
+///
+/// 1. Verifies `Stripe-Signature` over the raw bytes before anything is parsed or stored.
+/// 2. Decodes the event.
+/// 3. In ONE transaction: records the event (`stripe_events`, unique on the event id), finds its
+///    order (`metadata.order_id`, else the session id, else the PaymentIntent id), locks it, asks
+///    the state machine, and persists the new state, history, stock changes, outbox jobs and the
+///    event's result. A crash leaves both or neither.
+///
+/// Applies at most once per event id: N concurrent deliveries of one event serialise on the unique
+/// index, and all but the first see a duplicate. Blocking; call it from a worker thread.
+public final class WebhookProcessor: Sendable {
+    let pool: ConnectionPool
+    let verifier: WebhookVerifier
+    let logger: Logger
+    let orders = OrderStore()
+    let events = StripeEventStore()
+    let transitions = OrderTransitions()
+
+    public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger) {
+        self.pool = pool
+        self.verifier = verifier
+        self.logger = logger
+    }
+
+    /// Processes one delivery. Throws only ``CheckoutError/database(detail:)`` (nothing was
+    /// committed; answer 5xx so Stripe delivers again).
+    public func process(payload: [UInt8], signatureHeader: String?) throws(CheckoutError) -> WebhookOutcome {
+        do {
+            try verifier.verify(payload: payload, header: signatureHeader)
+        } catch {
+            logger.warning("webhook signature rejected", metadata: ["reason": "\(error)"])
+            return .signatureInvalid("\(error)")
+        }
+        let event: StripeEvent
+        do {
+            event = try JSONDecoder().decode(StripeEvent.self, from: Data(payload))
+        } catch {
+            logger.warning("signed webhook body is not a Stripe event", metadata: ["bytes": "\(payload.count)"])
+            return .invalidPayload("body is not a Stripe event")
+        }
+        let mapping = StripeEventMapping(event)
+        let outcome: WebhookOutcome
+        do {
+            outcome = try pool.transaction { db in try self.apply(db, event: event, mapping: mapping, payload: payload)
+            }
+        } catch let error as PostgresError {
+            logger.error(
+                "webhook not committed",
+                metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(error.description)"])
+            throw .database(detail: error.description)
+        } catch let error as CheckoutError {
+            throw error
+        } catch {
+            throw .database(detail: "\(error)")
+        }
+        logger.info(
+            "webhook processed",
+            metadata: [
+                "event_id": "\(event.id)", "type": "\(event.type)", "result": "\(outcome.result ?? "duplicate")",
+            ])
+        return outcome
+    }
+
+    private func apply(_ db: Connection, event: StripeEvent, mapping: StripeEventMapping, payload: [UInt8]) throws
+        -> WebhookOutcome
+    {
+        let inserted = try events.insertIfNew(
+            db, id: event.id, type: event.type, livemode: event.livemode, apiVersion: event.apiVersion,
+            created: event.created, payload: String(decoding: payload, as: UTF8.self))
+        guard inserted else { return .duplicate(eventID: event.id) }
+
+        guard let orderEvent = mapping.event else {
+            let reason = "event type \(event.type) is not handled"
+            try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
+            return .ignored(eventID: event.id, reason: reason)
+        }
+        guard let orderID = try findOrder(db, mapping), var order = try orders.order(db, id: orderID, forUpdate: true)
+        else {
+            let reason = "no order matches this event"
+            try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
+            return .ignored(eventID: event.id, reason: reason)
+        }
+        if let sessionID = mapping.sessionID {
+            try orders.updateSession(
+                db, id: sessionID, status: mapping.sessionStatus, paymentStatus: mapping.sessionPaymentStatus,
+                paymentIntentID: mapping.paymentIntentID)
+            if mapping.orderIDHint == orderID {
+                order.state.sessionIDs.insert(sessionID)  // ours by its metadata, even if never stored
+            }
+        }
+        let decision = try transitions.apply(
+            db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id)
+        switch decision {
+        case .transition(_, _, let reason):
+            try events.recordResult(db, id: event.id, orderID: orderID, result: "applied", detail: reason)
+            return .applied(eventID: event.id, orderID: orderID, reason: reason)
+        case .noOp(let reason):
+            try events.recordResult(db, id: event.id, orderID: orderID, result: "no_op", detail: reason)
+            return .noOp(eventID: event.id, orderID: orderID, reason: reason)
+        }
+    }
+
+    /// `metadata.order_id`, else the session id, else the PaymentIntent id.
+    private func findOrder(_ db: Connection, _ mapping: StripeEventMapping) throws -> UUID? {
+        if let hint = mapping.orderIDHint, try orders.order(db, id: hint) != nil { return hint }
+        if let sessionID = mapping.sessionID, let id = try orders.orderID(db, sessionID: sessionID) { return id }
+        if let paymentIntentID = mapping.paymentIntentID,
+            let id = try orders.orderID(db, paymentIntentID: paymentIntentID)
+        {
+            return id
+        }
+        return nil
+    }
+}

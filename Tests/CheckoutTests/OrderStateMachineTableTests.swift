@@ -1,0 +1,358 @@
+import Checkout
+import Testing
+
+/// Fixtures: one order state per reachable row of API.md §4 (plus the "retry in progress" pending
+/// state without a session), and every event/command the machine knows.
+enum Fixture {
+    static let total: Int64 = 5000
+
+    static let states: [(name: String, state: OrderState)] = [
+        (
+            "pending",
+            OrderState(
+                currentSessionID: "cs_cur", sessionIDs: ["cs_old"], sessionAttempt: 2,
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total)
+        ),
+        (
+            "pendingNoSession",
+            OrderState(
+                sessionIDs: ["cs_old"], sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total)
+        ),
+        (
+            "paid",
+            OrderState(
+                status: .paid, paymentStatus: .paid, fulfillmentStatus: .pending, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total)
+        ),
+        (
+            "confirmed",
+            OrderState(
+                status: .confirmed, paymentStatus: .paid, fulfillmentStatus: .success, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total, fulfillmentReference: "ref-1")
+        ),
+        (
+            "paidFulfillmentFailed",
+            OrderState(
+                status: .paid, paymentStatus: .paid, fulfillmentStatus: .failed, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total, needsAttention: true, attentionReason: "fulfillment failed: boom",
+                fulfillmentError: "boom")
+        ),
+        (
+            "failed",
+            OrderState(
+                status: .failed, paymentStatus: .failed, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
+                sessionAttempt: 2, paymentIntentID: "pi_cur", retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                stockReserved: false, failureReason: "card declined")
+        ),
+        (
+            "expired",
+            OrderState(
+                status: .expired, paymentStatus: .expired, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
+                sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total, stockReserved: false,
+                failureReason: "checkout session expired")
+        ),
+        (
+            "refunded",
+            OrderState(
+                status: .refunded, paymentStatus: .refunded, fulfillmentStatus: .success, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total, amountRefunded: total)
+        ),
+        (
+            "cancelled",
+            OrderState(
+                status: .cancelled, paymentStatus: .cancelled, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
+                sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total, stockReserved: false,
+                failureReason: "by admin")
+        ),
+    ]
+
+    static let events: [(name: String, event: OrderEvent)] = [
+        (
+            "completedPaid",
+            .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: total)
+        ),
+        (
+            "completedUnpaid",
+            .sessionCompleted(
+                sessionID: "cs_cur", paymentStatus: .unpaid, paymentIntentID: "pi_cur", amountTotal: total)
+        ),
+        (
+            "completedNoPayment",
+            .sessionCompleted(
+                sessionID: "cs_cur", paymentStatus: .noPaymentRequired, paymentIntentID: nil, amountTotal: 0)
+        ),
+        (
+            "completedPaidOld",
+            .sessionCompleted(sessionID: "cs_old", paymentStatus: .paid, paymentIntentID: "pi_old", amountTotal: total)
+        ),
+        (
+            "completedForeign",
+            .sessionCompleted(
+                sessionID: "cs_foreign", paymentStatus: .paid, paymentIntentID: "pi_x", amountTotal: total)
+        ),
+        ("asyncSucceeded", .asyncPaymentSucceeded(sessionID: "cs_cur", paymentIntentID: "pi_cur", amountTotal: total)),
+        ("asyncFailed", .asyncPaymentFailed(sessionID: "cs_cur", paymentIntentID: "pi_cur", reason: "bank said no")),
+        ("asyncFailedOld", .asyncPaymentFailed(sessionID: "cs_old", paymentIntentID: "pi_old", reason: "old")),
+        ("expired", .sessionExpired(sessionID: "cs_cur")),
+        ("expiredOld", .sessionExpired(sessionID: "cs_old")),
+        ("paymentFailed", .paymentFailed(paymentIntentID: "pi_cur", reason: "card declined")),
+        ("paymentFailedOther", .paymentFailed(paymentIntentID: "pi_other", reason: "card declined")),
+        ("paymentFailedRetired", .paymentFailed(paymentIntentID: "pi_old", reason: "late decline")),
+        ("refundPartial", .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: 2000, amount: total)),
+        ("refundFull", .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: total, amount: total)),
+        ("markPaid", .markPaid(note: "paid by bank transfer", actor: "admin")),
+        ("beginRetry", .beginRetry),
+        ("sessionCreated", .sessionCreated(sessionID: "cs_new")),
+        ("fulfillmentSucceeded", .fulfillmentSucceeded(reference: "ship-9")),
+        ("fulfillmentFailed", .fulfillmentFailed(error: "supplier down")),
+        ("retryFulfillment", .retryFulfillment),
+        ("cancel", .cancel(reason: "customer asked")),
+    ]
+
+    static func state(_ name: String) -> OrderState { states.first { $0.name == name }!.state }
+    static func event(_ name: String) -> OrderEvent { events.first { $0.name == name }!.event }
+
+    /// Short names for result triples: "-" = no-op, "=" = transition keeping the triple.
+    static let codes: [String: StatusTriple] = [
+        "P": StatusTriple(.pendingPayment, .pending, .notAttempted),
+        "Pd": StatusTriple(.paid, .paid, .pending),
+        "C": StatusTriple(.confirmed, .paid, .success),
+        "PF": StatusTriple(.paid, .paid, .failed),
+        "F": StatusTriple(.failed, .failed, .notAttempted),
+        "E": StatusTriple(.expired, .expired, .notAttempted),
+        "X": StatusTriple(.cancelled, .cancelled, .notAttempted),
+        "Rp": StatusTriple(.refunded, .refunded, .pending),
+        "Rs": StatusTriple(.refunded, .refunded, .success),
+        "Rf": StatusTriple(.refunded, .refunded, .failed),
+    ]
+
+    /// The expected result of every (state, event) cell; columns in the order of `events`:
+    /// completedPaid, completedUnpaid, completedNoPayment, completedPaidOld, completedForeign,
+    /// asyncSucceeded, asyncFailed, asyncFailedOld, expired, expiredOld, paymentFailed,
+    /// paymentFailedOther, paymentFailedRetired, refundPartial, refundFull, markPaid, beginRetry, sessionCreated,
+    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel.
+    // swift-format-ignore
+    static let expected: [String: [String]] = [
+        "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X"),
+        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  F  F  -  =  =  Pd -  =  -  -  -  X"),
+        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -"),
+        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -"),
+        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -"),
+        "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
+        "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
+        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
+        "cancelled":             row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -"),
+    ]
+
+    static func row(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+
+    struct Cell: CustomTestStringConvertible, Sendable {
+        var stateName: String
+        var eventName: String
+        var expected: String
+        var testDescription: String { "\(stateName) + \(eventName) → \(expected)" }
+    }
+
+    static var cells: [Cell] {
+        states.flatMap { state in
+            events.enumerated().map { index, event in
+                Cell(stateName: state.name, eventName: event.name, expected: expected[state.name]![index])
+            }
+        }
+    }
+}
+
+/// Checks invariants that hold for every single transition.
+func checkInvariants(from state: OrderState, _ event: OrderEvent, _ decision: OrderDecision) {
+    guard case .transition(let next, let effects, let reason) = decision else { return }
+    #expect(!reason.isEmpty)
+    #expect(StatusTriple.reachable.contains(next.triple), "\(next.triple) is not in API.md §4's table")
+    if state.status.hasReceivedPayment {
+        #expect(next.status.hasReceivedPayment, "a paid order was downgraded to \(next.status)")
+    }
+    #expect(next.amountRefunded >= state.amountRefunded, "refunds never decrease")
+    if effects.contains(.releaseStock) {
+        #expect(state.stockReserved && !next.stockReserved, "stock is released once, only when held")
+    }
+    if effects.contains(.reserveStock) || effects.contains(.reacquireStockOrFlag) {
+        #expect(!state.stockReserved && next.stockReserved)
+    }
+    if !effects.contains(.releaseStock) && !effects.contains(.reserveStock)
+        && !effects.contains(.reacquireStockOrFlag)
+    {
+        #expect(next.stockReserved == state.stockReserved, "stock flag changes only with a stock effect")
+    }
+    let becamePaid = !state.status.hasReceivedPayment && next.status == .paid
+    let fulfillmentRetried = state.fulfillmentStatus == .failed && next.fulfillmentStatus == .pending
+    #expect(effects.contains(.enqueueFulfillment) == (becamePaid || fulfillmentRetried))
+    if next.needsAttention && !state.needsAttention {
+        #expect(effects.contains(.enqueueNotification(.needsAttention)))
+    }
+}
+
+@Suite("OrderStateMachine table (API.md §4)")
+struct OrderStateMachineTableTests {
+    @Test("the table covers every state and every event")
+    func tableIsComplete() {
+        for (name, _) in Fixture.states {
+            #expect(Fixture.expected[name]?.count == Fixture.events.count, "row \(name)")
+        }
+        let reached = Set(Fixture.states.map(\.state.triple))
+        let listed = StatusTriple.reachable.filter { $0.status != .refunded }
+        #expect(listed.isSubset(of: reached), "every non-refunded row of §4 has a fixture")
+    }
+
+    @Test("every state × every event, applied once and twice", arguments: Fixture.cells)
+    func cell(_ cell: Fixture.Cell) {
+        let state = Fixture.state(cell.stateName)
+        let event = Fixture.event(cell.eventName)
+        let first = OrderStateMachine.apply(state, event)
+        checkInvariants(from: state, event, first)
+        switch cell.expected {
+        case "-":
+            #expect(first.newState == nil, "expected a no-op, got \(first)")
+        case "=":
+            #expect(first.newState?.triple == state.triple, "expected a transition keeping \(state.triple)")
+            #expect(first.newState != state)
+        default:
+            #expect(first.newState?.triple == Fixture.codes[cell.expected], "got \(first)")
+        }
+        guard let next = first.newState else { return }
+        let second = OrderStateMachine.apply(next, event)
+        #expect(second.newState == nil, "applying \(cell.eventName) twice must be a no-op, got \(second)")
+    }
+
+    @Test("paid after the stock was released re-takes it (or flags the order)")
+    func paidAfterExpiry() {
+        let decision = OrderStateMachine.apply(Fixture.state("expired"), Fixture.event("completedPaid"))
+        #expect(decision.effects == [.reacquireStockOrFlag, .enqueueFulfillment])
+        #expect(decision.newState?.amountReceived == Fixture.total)
+        #expect(decision.newState?.failureReason == nil)
+    }
+
+    @Test("expiry and failure release stock exactly once")
+    func releaseOnce() {
+        let pending = Fixture.state("pending")
+        let failed = OrderStateMachine.apply(pending, Fixture.event("paymentFailed"))
+        #expect(failed.effects == [.releaseStock])
+        let thenExpired = OrderStateMachine.apply(failed.newState!, Fixture.event("expired"))
+        #expect(thenExpired.newState?.status == .expired)
+        #expect(thenExpired.effects == [])
+    }
+
+    @Test("retry re-reserves released stock, clears the session and counts the attempt")
+    func retry() {
+        let decision = OrderStateMachine.apply(Fixture.state("expired"), .beginRetry)
+        #expect(decision.effects == [.reserveStock])
+        let next = decision.newState!
+        #expect(next.currentSessionID == nil && next.sessionAttempt == 2 && next.failureReason == nil)
+        let created = OrderStateMachine.apply(next, .sessionCreated(sessionID: "cs_new")).newState!
+        #expect(created.currentSessionID == "cs_new" && created.sessionIDs.contains("cs_cur"))
+        // The superseded attempt's late decline and expiry leave the new attempt alone.
+        #expect(next.retiredPaymentIntentIDs.isSuperset(of: ["pi_old"]))
+        #expect(
+            OrderStateMachine.apply(created, .paymentFailed(paymentIntentID: "pi_old", reason: nil)).newState == nil)
+        let fromFailed = OrderStateMachine.apply(Fixture.state("failed"), .beginRetry).newState!
+        #expect(fromFailed.retiredPaymentIntentIDs.contains("pi_cur") && fromFailed.paymentIntentID == nil)
+        #expect(
+            OrderStateMachine.apply(fromFailed, .paymentFailed(paymentIntentID: "pi_cur", reason: nil)).newState == nil)
+        #expect(OrderStateMachine.apply(created, .sessionExpired(sessionID: "cs_cur")).newState == nil)
+        // …but its late payment is still the customer's money.
+        let paid = OrderStateMachine.apply(
+            created,
+            .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_1", amountTotal: 5000))
+        #expect(paid.newState?.status == .paid)
+    }
+
+    @Test("fulfillment failure flags the order and notifies; retry clears it")
+    func fulfillmentAttention() {
+        let failed = OrderStateMachine.apply(Fixture.state("paid"), .fulfillmentFailed(error: "x"))
+        #expect(failed.effects == [.enqueueNotification(.needsAttention)])
+        #expect(failed.newState?.needsAttention == true)
+        let retried = OrderStateMachine.apply(failed.newState!, .retryFulfillment)
+        #expect(retried.effects == [.enqueueFulfillment])
+        #expect(retried.newState?.needsAttention == false)
+    }
+}
+
+@Suite("OrderStateMachine: common pairs in every order")
+struct OrderStateMachinePairTests {
+    struct Pair: CustomTestStringConvertible, Sendable {
+        var start: String
+        var first: String
+        var second: String
+        var status: OrderStatus
+        var paymentStatus: PaymentStatus
+        var amountRefunded: Int64
+        var testDescription: String { "\(start): \(first) + \(second) → \(status.rawValue)" }
+    }
+
+    static let pairs: [Pair] = [
+        Pair(
+            start: "pending", first: "completedPaid", second: "expired", status: .paid, paymentStatus: .paid,
+            amountRefunded: 0),
+        Pair(
+            start: "pending", first: "paymentFailed", second: "completedPaid", status: .paid, paymentStatus: .paid,
+            amountRefunded: 0),
+        Pair(
+            start: "pending", first: "asyncFailed", second: "asyncSucceeded", status: .paid, paymentStatus: .paid,
+            amountRefunded: 0),
+        Pair(
+            start: "pending", first: "completedPaid", second: "refundFull", status: .refunded, paymentStatus: .refunded,
+            amountRefunded: 5000),
+        Pair(
+            start: "pending", first: "completedPaid", second: "refundPartial", status: .paid, paymentStatus: .paid,
+            amountRefunded: 2000),
+        Pair(
+            start: "paid", first: "refundPartial", second: "refundFull", status: .refunded, paymentStatus: .refunded,
+            amountRefunded: 5000),
+        Pair(
+            start: "pending", first: "completedUnpaid", second: "asyncSucceeded", status: .paid, paymentStatus: .paid,
+            amountRefunded: 0),
+        Pair(
+            start: "pending", first: "expiredOld", second: "completedPaid", status: .paid, paymentStatus: .paid,
+            amountRefunded: 0),
+        Pair(
+            start: "pending", first: "paymentFailed", second: "expired", status: .expired, paymentStatus: .expired,
+            amountRefunded: 0),
+    ]
+
+    static func run(_ start: String, _ names: [String]) -> OrderState {
+        var state = Fixture.state(start)
+        for name in names {
+            let event = Fixture.event(name)
+            let decision = OrderStateMachine.apply(state, event)
+            checkInvariants(from: state, event, decision)
+            state = decision.newState ?? state
+        }
+        return state
+    }
+
+    @Test("both orders end in the same place", arguments: pairs)
+    func bothOrders(_ pair: Pair) {
+        for order in [[pair.first, pair.second], [pair.second, pair.first]] {
+            let end = Self.run(pair.start, order)
+            #expect(end.status == pair.status, "\(order)")
+            #expect(end.paymentStatus == pair.paymentStatus, "\(order)")
+            #expect(end.amountRefunded == pair.amountRefunded, "\(order)")
+            // Delivered twice each, interleaved: still the same end.
+            let twice = Self.run(pair.start, order + order)
+            #expect(twice.triple == end.triple && twice.amountRefunded == end.amountRefunded)
+        }
+    }
+
+    @Test("a completed unpaid session keeps the order pending and records the payment intent")
+    func unpaidStaysPending() {
+        let end = Self.run("pending", ["completedUnpaid"])
+        #expect(end.status == .pendingPayment && end.paymentIntentID == "pi_cur")
+        #expect(Self.run("pending", ["completedUnpaid", "asyncFailed"]).status == .failed)
+    }
+}
