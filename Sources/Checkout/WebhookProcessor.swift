@@ -80,12 +80,12 @@ public final class WebhookProcessor: Sendable {
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
             return .ignored(eventID: event.id, reason: reason)
         }
-        guard let orderID = try findOrder(db, mapping), var order = try orders.order(db, id: orderID, forUpdate: true)
-        else {
+        guard var order = try findAndLockOrder(db, mapping) else {
             let reason = "no order matches this event"
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
             return .ignored(eventID: event.id, reason: reason)
         }
+        let orderID = order.id
         if let sessionID = mapping.sessionID {
             try orders.updateSession(
                 db, id: sessionID, status: mapping.sessionStatus, paymentStatus: mapping.sessionPaymentStatus,
@@ -106,15 +106,18 @@ public final class WebhookProcessor: Sendable {
         }
     }
 
-    /// `metadata.order_id`, else the session id, else the PaymentIntent id.
-    private func findOrder(_ db: Connection, _ mapping: StripeEventMapping) throws -> UUID? {
-        if let hint = mapping.orderIDHint, try orders.order(db, id: hint) != nil { return hint }
-        if let sessionID = mapping.sessionID, let id = try orders.orderID(db, sessionID: sessionID) { return id }
-        if let paymentIntentID = mapping.paymentIntentID,
-            let id = try orders.orderID(db, paymentIntentID: paymentIntentID)
-        {
-            return id
+    /// Finds the event's order by `metadata.order_id`, else the session id, else the PaymentIntent
+    /// id, and locks it (`FOR UPDATE`) for the rest of the transaction.
+    private func findAndLockOrder(_ db: Connection, _ mapping: StripeEventMapping) throws -> OrderRecord? {
+        if let hint = mapping.orderIDHint, let order = try orders.order(db, id: hint, forUpdate: true) {
+            return order
         }
-        return nil
+        var orderID: UUID?
+        if let sessionID = mapping.sessionID { orderID = try orders.orderID(db, sessionID: sessionID) }
+        if orderID == nil, let paymentIntentID = mapping.paymentIntentID {
+            orderID = try orders.orderID(db, paymentIntentID: paymentIntentID)
+        }
+        guard let orderID else { return nil }
+        return try orders.order(db, id: orderID, forUpdate: true)
     }
 }
