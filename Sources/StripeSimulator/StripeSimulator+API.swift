@@ -35,6 +35,9 @@ extension StripeSimulator {
         var faultNote: String? = nil
         func log(_ status: Int, fault: String? = nil, replayed: Bool = false) {
             let fault = fault ?? faultNote
+            configuration.log?(
+                "\(method) \(path) → \(status) \(requestID)" + (replayed ? " (idempotent replay)" : "")
+                    + (fault.map { " [fault: \($0)]" } ?? ""))
             state.withLock {
                 $0.requestLog.append(
                     .init(
@@ -272,6 +275,7 @@ extension StripeSimulator {
             request: request ?? .init(id: nil, idempotencyKey: nil), object: object)
         let body = (try? SimResponse.encoder.encode(event)).map { [UInt8]($0) } ?? []
         s.events[id] = .init(event: event, body: body, sequence: s.eventOrder.count)
+        configuration.log?("event \(id) \(type)")
         s.eventOrder.append(id)
         enqueueDelivery(&s, eventID: id)
         return id

@@ -85,6 +85,9 @@ extension StripeSimulator {
         }
         let outcome = poster.post(url: snapshot.url, headers: headers, body: snapshot.body)
         let succeeded = outcome.status.map { (200..<300).contains($0) } ?? false
+        configuration.log?(
+            "deliver \(job.eventID) attempt \(job.attempt + 1) → "
+                + (outcome.status.map(String.init) ?? (outcome.error ?? "no answer")))
         let policy = configuration.delivery
         state.withLock { s in
             guard s.generation == snapshot.gen else { return }  // reset meanwhile: drop

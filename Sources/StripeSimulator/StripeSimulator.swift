@@ -53,11 +53,17 @@ public final class StripeSimulator: Sendable {
         public var apiVersion: String
         /// Longest fault-injected hang honoured.
         public var maxHang: Duration
+        /// HTTP handler threads (a fault-injected hang occupies one for its duration).
+        public var workerThreads: Int
+        /// One line per API call, action and delivery attempt (the CLI writes them to stderr); never
+        /// headers, keys, secrets or bodies.
+        public var log: (@Sendable (String) -> Void)?
 
         public init(
             host: String = "127.0.0.1", port: Int = 12111, publicURL: String? = nil, webhookURL: URL? = nil,
             webhookSecrets: [String] = [], delivery: DeliveryPolicy = DeliveryPolicy(),
-            apiVersion: String = StripeClient.apiVersion, maxHang: Duration = .seconds(120)
+            apiVersion: String = StripeClient.apiVersion, maxHang: Duration = .seconds(120), workerThreads: Int = 16,
+            log: (@Sendable (String) -> Void)? = nil
         ) {
             self.host = host
             self.port = port
@@ -67,6 +73,8 @@ public final class StripeSimulator: Sendable {
             self.delivery = delivery
             self.apiVersion = apiVersion
             self.maxHang = maxHang
+            self.workerThreads = max(2, workerThreads)
+            self.log = log
         }
     }
 
@@ -126,7 +134,7 @@ public final class StripeSimulator: Sendable {
     /// Binds the HTTP server and starts the delivery thread; returns at once.
     public func start() throws {
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port)
-        http.workerThreads = 32
+        http.workerThreads = configuration.workerThreads
         http.shutdownGrace = .seconds(2)
         let server = HTTPServer(configuration: http, handler: router().handler())
         try server.start()
@@ -148,9 +156,9 @@ public final class StripeSimulator: Sendable {
     /// Stops accepting, cuts hangs short, finishes in-flight requests, stops delivery. Idempotent.
     public func shutdown() {
         let (server, done) = lifecycle.withLock { l -> (HTTPServer?, DispatchSemaphore?) in
-            let r = (l.server, l.running ? l.deliveryThreadDone : nil)
+            guard l.running else { return (nil, nil) }  // never started, or already stopped
             l.running = false
-            return r
+            return (l.server, l.deliveryThreadDone)
         }
         interruptHangs()
         wake.signal()

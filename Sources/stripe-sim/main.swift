@@ -75,6 +75,14 @@ struct StripeSim: ParsableCommand {
     @Option(help: "Per-attempt delivery timeout, in milliseconds.")
     var deliveryTimeoutMs = 10_000
 
+    @Flag(help: "Do not log API calls, events and deliveries to stderr.")
+    var quiet = false
+
+    /// The `--quiet`-less log sink: one line per API call, event and delivery attempt.
+    static let logToStandardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data("stripe-sim: \(line)\n".utf8))
+    }
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         if let webhookURL {
@@ -94,7 +102,8 @@ struct StripeSim: ParsableCommand {
             delivery: .init(
                 maxAttempts: deliveryMaxAttempts, initialBackoff: .milliseconds(deliveryInitialBackoffMs),
                 maxBackoff: .milliseconds(deliveryMaxBackoffMs), maxTotal: .seconds(deliveryMaxTotalSeconds),
-                timeout: .milliseconds(deliveryTimeoutMs)))
+                timeout: .milliseconds(deliveryTimeoutMs)),
+            log: quiet ? nil : Self.logToStandardError)
         let simulator = StripeSimulator(configuration: configuration)
         try simulator.start()
 

@@ -1,0 +1,68 @@
+import HTTPServer
+import Postgres
+
+extension App {
+    /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` (API.md §2 "Operations").
+    func registerOperationsRoutes() {
+        route(.get, "/healthz") { _ in
+            .json(bytes: Array(#"{"status":"ok"}"#.utf8))
+        }
+        let pool = self.pool
+        route(.get, "/readyz") { _ in
+            // Any failure (pool timeout, connection refused) means "not ready": 503 via the mapper.
+            _ = try pool.withConnection { connection in try connection.query("SELECT 1") }
+            return .json(bytes: Array(#"{"status":"ok"}"#.utf8))
+        }
+        let document = openAPIDocument
+        route(.get, "/openapi.yaml") { _ in
+            guard let document else {
+                throw HTTPError(
+                    .serviceUnavailable, code: "openapi_unavailable",
+                    message: "the server could not read its openapi.yaml at start-up")
+            }
+            var headers = HTTPHeaders()
+            headers.add("Content-Type", "application/yaml; charset=utf-8")
+            return HTTPResponse(status: .ok, headers: headers, body: document)
+        }
+        let metrics = self.metrics
+        let logger = self.logger
+        route(.get, "/metrics") { _ in
+            var gauges = [(name: String, help: String, samples: [(labels: [(String, String)], value: Double)])]()
+            let stats = pool.stats
+            gauges.append(
+                (
+                    "db_pool_connections", "Postgres connections of this instance by state.",
+                    [
+                        ([("state", "in_use")], Double(stats.inUse)), ([("state", "idle")], Double(stats.idle)),
+                        ([("state", "max")], Double(stats.max)),
+                    ]
+                ))
+            // Database-derived gauges; a scrape during an outage still returns the in-process metrics.
+            do {
+                try pool.withConnection { connection in
+                    let rows = try connection.query(
+                        "SELECT status, count(*)::bigint AS n FROM outbox_jobs WHERE status IN ('pending','running','failed') GROUP BY status"
+                    )
+                    var byStatus: [String: Double] = ["pending": 0, "running": 0, "failed": 0]
+                    for row in rows {
+                        byStatus[try row.decode("status", as: String.self)] = Double(
+                            try row.decode("n", as: Int64.self))
+                    }
+                    gauges.append(
+                        (
+                            "outbox_jobs", "Outbox jobs not done, by status (failed = retries exhausted).",
+                            byStatus.keys.sorted().map { ([("status", $0)], byStatus[$0]!) }
+                        ))
+                    let attention = try connection.query(
+                        "SELECT count(*)::bigint AS n FROM orders WHERE needs_attention")
+                    let n = try attention.first?.decode("n", as: Int64.self) ?? 0
+                    gauges.append(
+                        ("orders_needing_attention", "Orders flagged as needing attention.", [([], Double(n))]))
+                }
+            } catch {
+                logger.warning("metrics: database gauges unavailable", metadata: ["error": "\(error)"])
+            }
+            return .text(metrics.render(gauges: gauges), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
+}

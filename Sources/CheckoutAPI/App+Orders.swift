@@ -1,0 +1,36 @@
+import Checkout
+import Foundation
+import HTTPServer
+
+extension App {
+    /// Public order routes and the public catalog (API.md §2).
+    func registerOrderRoutes(_ services: AppServices) {
+        let checkout = services.checkout
+        route(.get, "/api/orders/by-session/:sessionId") { request in
+            .json(try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? ""))
+        }
+        route(.get, "/api/orders/:orderId") { request in
+            .json(try checkout.publicOrder(try Self.orderID(request, "orderId")))
+        }
+        route(.post, "/api/orders/:orderId/retry-session") { request in
+            let result = try checkout.retrySession(orderID: try Self.orderID(request, "orderId"), actor: "customer")
+            return .json(result, status: .created)
+        }
+        route(.get, "/api/products") { _ in
+            .json(ProductList(products: try checkout.products(activeOnly: true)))
+        }
+    }
+
+    /// The UUID in path parameter `name`; anything else cannot name an order, so it is 404 `order_not_found`.
+    static func orderID(_ request: HTTPRequest, _ name: String) throws(CheckoutError) -> UUID {
+        guard let raw = request.pathParameters[name], raw.count == 36, let id = UUID(uuidString: raw) else {
+            throw .orderNotFound
+        }
+        return id
+    }
+}
+
+/// `{"products": [...]}`.
+struct ProductList: Encodable {
+    var products: [Product]
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HTTPServer
+import Logging
+import Postgres
+
+/// The HTTP face of checkout-server: every route of API.md §2–§3 plus the operations endpoints,
+/// wired to the domain, behind the middleware chain.
+///
+/// Middleware, outermost first: access log + metrics (one line per request) → static pages
+/// (`/demo/`, `/admin/`) → CORS (public routes)
+/// → rate limit (public POSTs) → admin auth (`/api/admin/*`) → router. Each route handler is wrapped by ``route(_:_:body:_:)``, which checks the
+/// body's media type and turns any thrown error into the API error shape through ``ErrorMapper``
+/// (the one place that knows statuses).
+///
+/// Building an `App` performs no I/O besides reading `openapi.yaml`; ``App/start(config:logger:)``
+/// does the rest (pool, migrations, server).
+public final class App: Sendable {
+    /// The configuration it was built from.
+    public let config: AppConfig
+    /// Where routes log (access log lines included).
+    public let logger: Logger
+    /// Request and webhook counters served at `/metrics`.
+    public let metrics: Metrics
+    /// The database pool shared by every route.
+    public let pool: ConnectionPool
+    /// The router, fully configured by `init` (read-only afterwards).
+    public let router: Router
+    /// The bytes of `openapi.yaml`, nil when the file could not be read at start-up.
+    let openAPIDocument: [UInt8]?
+
+    /// Builds the router for `config` over `pool`, with the domain `services`.
+    public init(
+        config: AppConfig, pool: ConnectionPool, services: AppServices, logger: Logger, metrics: Metrics = Metrics()
+    ) {
+        self.config = config
+        self.logger = logger
+        self.metrics = metrics
+        self.pool = pool
+        self.router = Router()
+        self.openAPIDocument = Self.loadOpenAPI(path: config.openAPIPath, logger: logger)
+        registerPaymentRoutes(services)
+        registerOrderRoutes(services)
+        registerAdminRoutes(services)
+        registerOperationsRoutes()
+        let patterns = RoutePatterns(router.routes.map(\.pattern))
+        router.use(AccessLogMiddleware(logger: logger, metrics: metrics, patterns: patterns))
+        router.use(StaticFiles(webDir: config.webDirectory, demo: config.demoEnabled, logger: logger))
+        router.use(CORSMiddleware(allowedOrigins: config.corsAllowedOrigins))
+        if config.rateLimitPerMinute > 0 {
+            router.use(
+                RateLimitMiddleware(
+                    limiter: RateLimiter(perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst)))
+        }
+        router.use(AdminAuthMiddleware(token: config.adminToken))
+    }
+
+    /// The request handler to give an `HTTPServer`.
+    public func handler() -> HTTPHandler { router.handler() }
+
+    /// Every registered route as `METHOD /pattern`, for the openapi-vs-router test.
+    public var routeList: [String] { router.routes.map { "\($0.method.rawValue) \($0.pattern)" } }
+
+    /// Registers `handler` for `method pattern`: checks the body media type per `body`, and maps every
+    /// thrown error to the API error shape (``ErrorMapper``).
+    func route(
+        _ method: HTTPMethod, _ pattern: String, body: JSONBodyPolicy = .optional,
+        _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse
+    ) {
+        let logger = self.logger
+        router.add(method, pattern) { request in
+            do {
+                try body.check(request)
+                return try handler(request)
+            } catch {
+                throw ErrorMapper.httpError(for: error, requestID: request.requestID, logger: logger)
+            }
+        }
+    }
+
+    private static func loadOpenAPI(path: String, logger: Logger) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            logger.warning(
+                "openapi.yaml not found; GET /openapi.yaml will answer 503 (set OPENAPI_PATH)",
+                metadata: ["path": .string(path)])
+            return nil
+        }
+        return Array(data)
+    }
+}

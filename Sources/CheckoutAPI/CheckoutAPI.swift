@@ -1,2 +1,0 @@
-/// Placeholder so the package builds while the module is written.
-enum CheckoutAPIModule {}

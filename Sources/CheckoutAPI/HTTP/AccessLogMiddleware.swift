@@ -1,0 +1,48 @@
+import Dispatch
+import HTTPServer
+import Logging
+
+/// The outermost middleware: one access-log line and one metrics sample per request.
+///
+/// The line carries `request_id`, `method`, `route` (the registered pattern, never the raw path, so
+/// ids in paths do not end up in log indexes), `status`, `duration_ms` and `remote`. It never logs
+/// headers, query strings or bodies (they may carry tokens, emails or card-adjacent data).
+struct AccessLogMiddleware: HTTPMiddleware {
+    let logger: Logger
+    let metrics: Metrics
+    let patterns: RoutePatterns
+
+    func handle(_ request: HTTPRequest, next: HTTPHandler) throws -> HTTPResponse {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var response: HTTPResponse
+        do {
+            response = try next(request)
+        } catch let error as HTTPError {
+            response = error.response(requestID: request.requestID)
+        } catch {
+            logger.error(
+                "unhandled error", metadata: ["request_id": .string(request.requestID), "error": "\(type(of: error))"])
+            response = HTTPError.internalError.response(requestID: request.requestID)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var route = patterns.label(for: request.path)
+        if route == "unmatched" {
+            // Static pages get one label per folder, so file names do not become metric series.
+            for prefix in ["/demo", "/admin"] where request.path == prefix || request.path.hasPrefix(prefix + "/") {
+                route = prefix + "/*"
+            }
+        }
+        metrics.recordRequest(
+            method: request.method.rawValue, route: route, status: response.status.code, seconds: seconds)
+        let level: Logger.Level = response.status.code >= 500 ? .warning : .info
+        logger.log(
+            level: level, "request",
+            metadata: [
+                "request_id": .string(request.requestID), "method": .string(request.method.rawValue),
+                "route": .string(route), "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
+                "remote": .string(request.remoteAddress),
+            ])
+        return response
+    }
+}

@@ -1,1 +1,0 @@
-print("checkoutd: not yet wired")
