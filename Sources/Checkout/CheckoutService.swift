@@ -6,7 +6,7 @@ import Postgres
 /// order up (refreshing it from Stripe when still pending), retry a payment, and the admin commands.
 ///
 /// Plain blocking methods for synchronous HTTP handlers on worker threads. Every method throws only
-/// ``CheckoutError`` (database failures become ``CheckoutError/database(detail:)``). Postgres is the
+/// ``CheckoutError`` (an unreachable database is ``CheckoutError/database(detail:)``). Postgres is the
 /// only coordinator, so any number of instances may run against one database.
 public final class CheckoutService: Sendable {
     let pool: ConnectionPool
@@ -364,18 +364,17 @@ public final class CheckoutService: Sendable {
         }
     }
 
-    /// Runs `body`, turning database errors into ``CheckoutError/database(detail:)``.
+    /// Runs `body`, classifying what it throws with ``CheckoutError/wrapping(_:)`` (and logging
+    /// anything that is not a domain error).
     func run<T>(_ body: () throws -> T) throws(CheckoutError) -> T {
         do {
             return try body()
-        } catch let error as CheckoutError {
-            throw error
-        } catch let error as PostgresError {
-            logger.error("database error", metadata: ["error": "\(error.description)", "detail": "\(error.detail)"])
-            throw .database(detail: error.description)
         } catch {
-            logger.error("unexpected error", metadata: ["error": "\(error)"])
-            throw .database(detail: "\(error)")
+            let wrapped = CheckoutError.wrapping(error)
+            if !(error is CheckoutError) {
+                logger.error("\(wrapped.code)", metadata: ["error": "\(wrapped.description)"])
+            }
+            throw wrapped
         }
     }
 }

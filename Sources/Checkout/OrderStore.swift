@@ -308,7 +308,7 @@ public struct OrderStore: Sendable {
     static func enumValue<T: RawRepresentable>(_ row: Row, _ column: String) throws -> T where T.RawValue == String {
         let raw = try row.decode(column, as: String.self)
         guard let value = T(rawValue: raw) else {
-            throw CheckoutError.database(detail: "unexpected value \(raw) in orders.\(column)")
+            throw CheckoutError.internalFailure(detail: "unexpected value \(raw) in orders.\(column)")
         }
         return value
     }

@@ -28,8 +28,9 @@ public final class WebhookProcessor: Sendable {
         self.logger = logger
     }
 
-    /// Processes one delivery. Throws only ``CheckoutError/database(detail:)`` (nothing was
-    /// committed; answer 5xx so Stripe delivers again).
+    /// Processes one delivery. Throws ``CheckoutError/database(detail:)`` or
+    /// ``CheckoutError/internalFailure(detail:)`` when nothing was committed (answer 5xx so Stripe
+    /// delivers again).
     public func process(payload: [UInt8], signatureHeader: String?) throws(CheckoutError) -> WebhookOutcome {
         do {
             try verifier.verify(payload: payload, header: signatureHeader)
@@ -49,15 +50,12 @@ public final class WebhookProcessor: Sendable {
         do {
             outcome = try pool.transaction { db in try self.apply(db, event: event, mapping: mapping, payload: payload)
             }
-        } catch let error as PostgresError {
+        } catch {
+            let wrapped = CheckoutError.wrapping(error)
             logger.error(
                 "webhook not committed",
-                metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(error.description)"])
-            throw .database(detail: error.description)
-        } catch let error as CheckoutError {
-            throw error
-        } catch {
-            throw .database(detail: "\(error)")
+                metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(wrapped.description)"])
+            throw wrapped
         }
         logger.info(
             "webhook processed",
