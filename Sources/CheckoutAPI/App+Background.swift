@@ -7,6 +7,30 @@ import Postgres
     import FoundationNetworking
 #endif
 
+extension AppConfig {
+    /// Start-up warnings about the background work in production (logged by `serve`): unset
+    /// fulfillment or notification webhooks, or the reconciler turned off.
+    public var backgroundWarnings: [String] {
+        guard appEnv == .production else { return [] }
+        var out: [String] = []
+        if fulfillmentWebhookURL == nil {
+            out.append(
+                "FULFILLMENT_WEBHOOK_URL is unset while APP_ENV=production: paid orders are confirmed without fulfillment"
+            )
+        }
+        if notifyWebhookURL == nil {
+            out.append("NOTIFY_WEBHOOK_URL is unset while APP_ENV=production: orders needing attention are only logged")
+        }
+        if reconcileInterval == 0 {
+            out.append("RECONCILE_INTERVAL=0 while APP_ENV=production: missed webhooks are not repaired automatically")
+        }
+        if outboxConcurrency == 0 {
+            out.append("OUTBOX_CONCURRENCY=0 while APP_ENV=production: run the outbox worker in another instance")
+        }
+        return out
+    }
+}
+
 extension App {
     /// The outbox job handlers of this configuration: fulfillment and notifications.
     static func jobHandlers(config: AppConfig, services: AppServices, logger: Logger, boundPort: Int)
@@ -47,6 +71,7 @@ extension App {
     static func startBackground(
         config: AppConfig, pool: ConnectionPool, services: AppServices, logger: Logger, metrics: Metrics, boundPort: Int
     ) -> [@Sendable () -> Void] {
+        for warning in config.backgroundWarnings { logger.warning("\(warning)") }
         var stops: [@Sendable () -> Void] = []
         if config.reconcileInterval > 0 {
             let reconciler = reconciler(config: config, services: services, logger: logger)

@@ -71,3 +71,34 @@ struct BackgroundConfigTests {
         }
     }
 }
+
+extension BackgroundConfigTests {
+    static let production = [
+        "APP_ENV": "production", "STRIPE_WEBHOOK_SECRET": "whsec_x", "ADMIN_TOKEN": "0123456789abcdef",
+    ]
+
+    @Test(
+        "production refuses a plain-http Stripe API base and warns about unset fulfillment, notifications, reconciler")
+    func productionChecks() throws {
+        #expect(throws: ConfigError.self) {
+            _ = try Self.load(Self.production.merging(["STRIPE_API_BASE": "http://127.0.0.1:12111"]) { _, n in n })
+        }
+        let bare = try Self.load(Self.production.merging(["RECONCILE_INTERVAL": "0"]) { _, n in n })
+        #expect(bare.backgroundWarnings.contains { $0.hasPrefix("FULFILLMENT_WEBHOOK_URL is unset") })
+        #expect(bare.backgroundWarnings.contains { $0.hasPrefix("NOTIFY_WEBHOOK_URL is unset") })
+        #expect(bare.backgroundWarnings.contains { $0.hasPrefix("RECONCILE_INTERVAL=0") })
+        #expect(!bare.warnings.contains { $0.contains("FULFILLMENT") || $0.contains("NOTIFY") })
+        #expect(try Self.load(["RECONCILE_INTERVAL": "0"]).backgroundWarnings.isEmpty)
+        let full = try Self.load(
+            Self.production.merging([
+                "FULFILLMENT_WEBHOOK_URL": "https://supplier.example/orders",
+                "NOTIFY_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x",
+            ]) { _, n in n })
+        #expect(
+            !full.backgroundWarnings.contains {
+                $0.contains("FULFILLMENT") || $0.contains("NOTIFY") || $0.contains("RECONCILE")
+            })
+        // Outside production a simulator base is fine.
+        #expect(try Self.load(["STRIPE_API_BASE": "http://127.0.0.1:12111"]).stripeAPIBase.scheme == "http")
+    }
+}

@@ -435,5 +435,13 @@ extension Reader {
             while text.hasSuffix("/") { text.removeLast() }
             c.publicBaseURL = text
         }
+        if c.appEnv == .production {
+            // Pointing a production server at a simulator (or any plain-http "Stripe") would let
+            // anyone fake payments: refuse.
+            guard c.stripeAPIBase.scheme?.lowercased() == "https" else {
+                throw ConfigError(
+                    variable: "STRIPE_API_BASE", message: "STRIPE_API_BASE must be https:// when APP_ENV=production")
+            }
+        }
     }
 }
