@@ -17,7 +17,8 @@ struct MetricsExpositionTests {
             "# TYPE x counter\nx -1\n",  // negative counter
             "# TYPE x counter\nx 1\nx 2\n",  // repeated series
             "# TYPE x gauge\n# TYPE y gauge\nx 1\ny 1\nx{a=\"b\"} 1\n",  // not contiguous
-            "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",  // not cumulative
+            // not cumulative
+            "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
             "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 1\n",  // +Inf ≠ count
             "# TYPE x counter\n# TYPE x counter\nx 1\n",  // second TYPE
         ])
