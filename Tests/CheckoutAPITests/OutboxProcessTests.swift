@@ -254,4 +254,34 @@ struct OutboxProcessTests {
         #expect((report["changes"] as? [Any])?.isEmpty == true)
         #expect(report["skipped"] as? Bool == false)
     }
+
+    @Test("checkoutd reconcile with Stripe unreachable: the order is listed as an error, nothing changes, exit 1")
+    func reconcileStripeDown() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let pool = database.pool(max: 1)
+        defer { pool.close() }
+        let id = UUID().uuidString.lowercased()
+        try pool.transaction { db in
+            try db.execute(
+                """
+                INSERT INTO orders (id, order_number, currency, amount_total, checkout_session_id, created_at)
+                VALUES ($1::uuid, next_order_number('R'), 'eur', 100, 'cs_test_unreachable', now() - interval '1 hour')
+                """, [id])
+            try db.execute(
+                "INSERT INTO checkout_sessions (id, order_id, attempt) VALUES ('cs_test_unreachable', $1::uuid, 1)",
+                [id])
+        }
+        let run = try Running(
+            ["reconcile"],
+            env: CheckoutdProcessTests.env([
+                "DATABASE_URL": database.url, "STRIPE_API_BASE": "http://127.0.0.1:9", "LOG_FORMAT": "json",
+            ]))
+        #expect(run.exitStatus(within: .seconds(60)) == 1, "\(run.stderr)")
+        #expect(
+            run.stdout.hasPrefix("reconcile: checked 0 session(s) at Stripe, 0 change(s), 1 error(s)"), "\(run.stdout)")
+        #expect(run.stdout.contains("error: order \(id): Stripe: unavailable"), "\(run.stdout)")
+        #expect(
+            try Self.count(pool, "SELECT count(*)::bigint AS n FROM orders WHERE status = 'pending_payment'") == 1)
+    }
 }

@@ -99,3 +99,72 @@ struct ReconcilerTests {
         #expect(!ran.skipped && ran.errors.isEmpty && ran.changes.isEmpty)
     }
 }
+
+extension ReconcilerTests {
+    @Test("serve runs the reconciler in the background: a missed completed webhook heals by itself")
+    func periodic() throws {
+        let s = try Stack.start {
+            OutboxWorkerTests.fast(&$0, supplier: nil, slack: nil)
+            $0.reconcileInterval = 1  // below the env minimum of 10 s, for the test only
+            $0.reconcileStaleAfter = 0
+        }
+        defer { s.stop() }
+        try s.product("sku_bg", amount: 500)
+        s.sim.holdDeliveries()
+        let (session, orderID) = try s.createdCheckout([("sku_bg", 1)])
+        _ = try s.sim.pay(sessionID: session)
+        let order = try s.waitForOrder(orderID, "confirmed") { $0["status"] as? String == "confirmed" }
+        let history = (order["history"] as? [[String: Any]]) ?? []
+        #expect(history.contains { $0["actor"] as? String == "system:reconciler" && $0["status"] as? String == "paid" })
+        let metrics = try PrometheusExposition.parse(try s.app.request("GET", "/metrics").text)
+        #expect((metrics.value("reconcile_changes_total", ["action": "session_synced"]) ?? 0) >= 1)
+        #expect((metrics.value("reconcile_passes_total", ["result": "ok"]) ?? 0) >= 1)
+    }
+
+    @Test("fulfillment a crash left pending: a failed job's failure is recorded once, a done job is run again")
+    func healFulfillment() throws {
+        let s = try Stack.start { OutboxWorkerTests.fast(&$0, supplier: nil, slack: nil) }
+        defer { s.stop() }
+        let failedOrder = UUID().uuidString.lowercased()
+        let doneOrder = UUID().uuidString.lowercased()
+        try s.db.transaction { db in
+            for (id, job, error) in [(failedOrder, "failed", "supplier answered HTTP 500"), (doneOrder, "done", nil)] {
+                try db.execute(
+                    """
+                    INSERT INTO orders (id, order_number, status, payment_status, fulfillment_status, currency,
+                                        amount_total, updated_at)
+                    VALUES ($1::uuid, next_order_number('H'), 'paid', 'paid', 'pending', 'eur', 4200,
+                            now() - interval '5 minutes')
+                    """, [id])
+                try db.execute(
+                    """
+                    INSERT INTO outbox_jobs (kind, order_id, payload, dedupe_key, status, attempts, last_error, updated_at)
+                    VALUES ('fulfill', $1::uuid, '{}'::jsonb, 'fulfill:' || $1, $2, 8, $3, now() - interval '5 minutes')
+                    """, [id, job, error])
+            }
+        }
+        let pool = s.app.database.pool(max: 3)
+        defer { pool.close() }
+        let stripe = StripeClient(secretKey: AppHarness.stripeKey, apiBase: URL(string: s.sim.baseURL)!, maxRetries: 0)
+        let service = CheckoutService(
+            pool: pool, gateway: stripe, configuration: CheckoutConfiguration(), logger: Logger(label: "t"))
+        let reconciler = Reconciler(service: service, configuration: .init(), logger: Logger(label: "t"))
+        let report = reconciler.runOnce()
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        let actions = Dictionary(report.changes.map { ($0.orderID, $0.action) }, uniquingKeysWith: { a, _ in a })
+        #expect(actions == [failedOrder: "fulfillment_failure_recorded", doneOrder: "fulfillment_requeued"])
+
+        let failed = try s.adminOrder(failedOrder)
+        #expect(failed["fulfillmentStatus"] as? String == "failed")
+        #expect(failed["needsAttention"] as? Bool == true)
+        #expect((failed["fulfillmentError"] as? String)?.contains("HTTP 500") == true)
+        try s.waitForOrder(doneOrder, "confirmed") { $0["status"] as? String == "confirmed" }
+        try OutboxWorkerTests.waitIdle(s, kind: "notify")
+        #expect(
+            try s.count(
+                "SELECT count(*)::bigint AS n FROM outbox_jobs WHERE dedupe_key = $1",
+                ["notify:needs_attention:\(failedOrder)"]) == 1)
+        // Nothing left to heal: a second pass changes nothing.
+        #expect(reconciler.runOnce().changes.isEmpty)
+    }
+}
