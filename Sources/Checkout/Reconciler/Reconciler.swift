@@ -48,6 +48,7 @@ public final class Reconciler: Sendable {
     let logger: Logger
     private let outbox = OutboxStore()
 
+    /// A reconciler working through `service` (its pool and its Stripe gateway).
     public init(service: CheckoutService, configuration: Configuration, logger: Logger) {
         self.service = service
         self.configuration = configuration
