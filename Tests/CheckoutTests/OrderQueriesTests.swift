@@ -31,6 +31,9 @@ struct OrderQueriesTests {
         #expect(order.orderNumber == checkout.orderNumber && order.items.count == 1)
         #expect(try h.count("SELECT count(*)::int AS n FROM order_history WHERE actor = 'system:session-refresh'") == 1)
         #expect(throws: CheckoutError.self) { try h.service.order(bySessionID: "cs_unknown") }
+        #expect {
+            _ = try h.service.order(bySessionID: checkout.id + "\u{0}x")
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
     @Test("public order JSON has API.md §4's keys")
@@ -156,6 +159,9 @@ struct OrderQueriesTests {
             _ = try h.service.markPaid(orderID: checkout.orderID, note: "  ")
         } throws: { ($0 as? CheckoutError)?.field == "note" }
         #expect {
+            _ = try h.service.markPaid(orderID: checkout.orderID, note: "a\u{0}b")
+        } throws: { ($0 as? CheckoutError)?.field == "note" }
+        #expect {
             _ = try h.service.retryFulfillment(orderID: checkout.orderID)
         } throws: { ($0 as? CheckoutError)?.code == "fulfillment_not_retryable" }
 
@@ -258,6 +264,7 @@ struct OrderQueriesTests {
         #expect((detail.history?.count ?? 0) >= 3)
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["status": "weird"]) }
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["cursor": "!!"]) }
+        #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["q": "a\u{0}"]) }
         #expect(try AdminOrderQuery.parse(["limit": "5", "needsAttention": "true"]).limit == 5)
     }
 }
