@@ -30,8 +30,10 @@ public final class Connection {
 
     /// Opens a connection from a URL (`postgres://user:pw@host:port/db?sslmode=…`) or a `key=value` string.
     ///
-    /// Unless given, `connect_timeout` is `connectTimeout` seconds and `application_name` is
-    /// `applicationName`. Throws `.connectFailed` with libpq's reason in `detail`, the password masked.
+    /// Unless given, `connect_timeout` is `connectTimeout` seconds, `application_name` is `applicationName`
+    /// and TCP keepalives probe after 30 s. Server settings can be passed as `options`, e.g.
+    /// `?options=-c%20statement_timeout%3D5s`. Throws `.connectFailed` with libpq's reason in `detail`, the
+    /// password masked.
     public init(url: String, applicationName: String = "checkout-server", connectTimeout: Int = 5)
         throws(PostgresError)
     {
@@ -54,13 +56,19 @@ public final class Connection {
 
         func value(_ key: String) -> String? { settings.first { $0.0 == key }?.1 }
         let password = value("password")
-        if value("connect_timeout") == nil { settings.append(("connect_timeout", String(connectTimeout))) }
-        if value("application_name") == nil { settings.append(("application_name", applicationName)) }
+        let userOptions = value("options")
+        var defaults = [
+            ("connect_timeout", String(connectTimeout)), ("application_name", applicationName),
+            // Notice a silently vanished peer (NAT, failover) in about a minute instead of the OS's hours.
+            ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+        ]
+        defaults.removeAll { key, _ in value(key) != nil }
+        settings += defaults
         settings.removeAll { $0.0 == "client_encoding" || $0.0 == "options" }
         settings.append(("client_encoding", "UTF8"))
         // The session settings the text codecs rely on; they win over any `options` given in the URL.
         let pinned = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3 -c bytea_output=hex"
-        settings.append(("options", [value("options"), pinned].compactMap { $0 }.joined(separator: " ")))
+        settings.append(("options", [userOptions, pinned].compactMap { $0 }.joined(separator: " ")))
 
         let keys = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
