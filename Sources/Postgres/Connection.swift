@@ -176,27 +176,19 @@ public final class Connection {
         try PQclear(check(PQexec(conn, sql)))
     }
 
-    /// True unless the connection is known to be dead. Costs no round trip: an idle connection has nothing
-    /// to read, so readable data or a hang-up means the server has written a FATAL and closed it (a restart,
-    /// `pg_terminate_backend`); libpq then notices when it consumes that input.
+    /// True unless the connection is known or suspected to be dead. Costs no round trip: an idle connection
+    /// has nothing to read (we never LISTEN), so readable data or a hang-up means the server has written a
+    /// FATAL and is closing it (a restart, `pg_terminate_backend`, `idle_session_timeout`). Such a connection is
+    /// marked broken and must be replaced; at worst a healthy one is reopened.
     func isAlive() -> Bool {
-        guard !isBroken, PQstatus(conn) == CONNECTION_OK else {
+        guard !isBroken, PQstatus(conn) == CONNECTION_OK, PQsocket(conn) >= 0 else {
             isBroken = true
             return false
         }
-        let fd = PQsocket(conn)
-        guard fd >= 0 else {
-            isBroken = true
-            return false
-        }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, 0) > 0 else { return true }
-        if PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK {
-            isBroken = true
-            return false
-        }
-        while let notify = PQnotifies(conn) { PQfreemem(notify) }
-        return true
+        var pfd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        if poll(&pfd, 1, 0) == 0 { return true }
+        isBroken = true
+        return false
     }
 
     /// True when no transaction block is open (what a pool requires before reusing the connection).
