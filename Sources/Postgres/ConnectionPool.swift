@@ -8,6 +8,16 @@ import Foundation
 /// is checked for a dead socket before it is handed out, so after a Postgres restart the pool heals by
 /// opening fresh connections (no `PQreset`).
 ///
+/// ```swift
+/// let pool = ConnectionPool(url: databaseURL, maxConnections: 10, checkoutTimeout: .seconds(2))
+/// let order = try pool.transaction { connection in
+///     let rows = try connection.query("SELECT id, status FROM orders WHERE id = $1 FOR UPDATE", [orderID])
+///     guard let row = rows.first else { return nil as String? }
+///     try connection.execute("UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $1", [orderID])
+///     return try row.decode("status", as: String.self)
+/// }
+/// ```
+///
 /// Thread safety: all state is guarded by `condition` (an `NSCondition`, whose lock also lets waiters sleep
 /// until a slot frees). A `Connection` is touched by one thread at a time: by whoever holds the lock while it
 /// sits in `idle`, otherwise only by the one caller that checked it out. That is why `@unchecked Sendable`.

@@ -177,4 +177,15 @@ import Testing
         #expect(canceled.sqlState == "57014")
         #expect(!connection.isBroken)
     }
+
+    @Test func keyValueConnectionStringsWork() throws {
+        let components = try #require(URLComponents(string: TestEnvironment.databaseURL))
+        let conninfo =
+            "host=\(components.host ?? "127.0.0.1") port=\(components.port ?? 5432) "
+            + "user='\(components.user ?? "postgres")' dbname=checkout application_name='key value'"
+        let connection = try Connection(url: conninfo)
+        let row = try connection.query("SELECT current_database() AS db, current_setting('application_name') AS app")[0]
+        #expect(try row.decode("db", as: String.self) == "checkout")
+        #expect(try row.decode("app", as: String.self) == "key value")
+    }
 }
