@@ -124,7 +124,9 @@ public final class HTTPServer: Sendable {
         loopsFinished.wait()
         // Every loop has removed the listener from its epoll set, so closing it cannot race.
         close(fd)
-        pool?.stopAndJoin()
+        // Loops only exit once in-flight requests are answered or the grace period is over; a handler
+        // still running now is stuck, and gets one more second before shutdown returns without it.
+        pool?.stopAndJoin(timeout: .seconds(1))
         state.withLock {
             $0.loops = []
             $0.pool = nil

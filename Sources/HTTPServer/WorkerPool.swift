@@ -34,7 +34,8 @@ final class WorkerPool: @unchecked Sendable {
                 self.finished.leave()
             }
             thread.name = "\(name)-worker-\(index)"
-            thread.stackSize = 1 << 20
+            // Handlers decode JSON and call libpq: give them a full-size stack (only touched pages count).
+            thread.stackSize = 8 << 20
             thread.start()
         }
     }
@@ -57,15 +58,20 @@ final class WorkerPool: @unchecked Sendable {
         return count
     }
 
-    /// Stops accepting jobs, drops the ones still queued, waits for running jobs and joins the threads.
-    func stopAndJoin() {
+    /// Stops accepting jobs, drops the ones still queued, and waits up to `timeout` for running jobs to
+    /// finish and the threads to exit. A handler stuck beyond that is left running (its thread exits
+    /// when it returns) so that shutdown stays bounded; returns whether every thread exited.
+    @discardableResult
+    func stopAndJoin(timeout: Duration) -> Bool {
         condition.lock()
         stopping = true
         for i in 0..<ring.count { ring[i] = nil }
         count = 0
         condition.broadcast()
         condition.unlock()
-        finished.wait()
+        let (seconds, attoseconds) = timeout.components
+        let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        return finished.wait(timeout: .now() + .nanoseconds(nanos)) == .success
     }
 
     private func work() {

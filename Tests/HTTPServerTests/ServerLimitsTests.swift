@@ -258,6 +258,30 @@ struct ServerLimitsTests {
         #expect(throws: (any Error).self) { try RawHTTPConnection(port: port) }
     }
 
+    @Test func shutdownIsBoundedByTheGracePeriodWhenAHandlerIsStuck() throws {
+        let gate = Gate()
+        let router = Router()
+        router.get("/stuck") { _ in
+            gate.enterAndWait()
+            return .text("late")
+        }
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.eventLoops = 1
+        configuration.shutdownGrace = .milliseconds(300)
+        let server = HTTPServer(configuration: configuration, handler: router.handler())
+        try server.start()
+        let connection = try RawHTTPConnection(port: server.port)
+        try connection.send("GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(eventually { gate.enteredCount == 1 })
+        let start = ContinuousClock.now
+        server.shutdown()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "shutdown took \(elapsed)")
+        // The connection was closed without an answer.
+        #expect(throws: (any Error).self) { try connection.readResponse() }
+        gate.open()
+    }
+
     @Test func ipv6Loopback() throws {
         var configuration = HTTPServerConfiguration(host: "::1", port: 0)
         configuration.eventLoops = 1
