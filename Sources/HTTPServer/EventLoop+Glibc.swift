@@ -94,6 +94,9 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64?
     private var shuttingDown = false
     private var shutdownDeadline: UInt64 = 0
+    /// Requests dispatched during the current iteration, submitted together by `submitPendingJobs`.
+    private var pendingJobs: [(fd: Int32, id: UInt64, requestID: String)] = []
+    private var pendingJobClosures: [WorkerPool.Job] = []
 
     init(context: ServerContext, index: Int, listenFD: Int32) throws(HTTPServerError) {
         self.context = context
@@ -176,7 +179,9 @@ final class EventLoop: @unchecked Sendable {
                 guard let connection = connection(fd) else { continue }
                 handle(event.events, on: connection)
             }
+            submitPendingJobs()
             drainInbox()
+            submitPendingJobs()
             if shutdownRequested.load(ordering: .acquiring) && !shuttingDown { beginShutdown() }
             if now >= nextScan { scanDeadlines() }
             if shuttingDown && finishShutdownIfDone() { break }
@@ -378,7 +383,8 @@ final class EventLoop: @unchecked Sendable {
         let id = connection.id
         let remote = connection.remoteAddress
         let context = self.context
-        let accepted = context.pool.submit { [self] in
+        pendingJobs.append((fd, id, requestID))
+        pendingJobClosures.append { [self] in
             context.activeRequests.wrappingAdd(1, ordering: .relaxed)
             defer { context.activeRequests.wrappingSubtract(1, ordering: .relaxed) }
             let request = HTTPRequest(
@@ -394,20 +400,31 @@ final class EventLoop: @unchecked Sendable {
             }
             self.complete(Completion(fd: fd, connectionID: id, response: response))
         }
-        if !accepted {
-            // Defer the answer to after the current actions (the state machine is mid-transition).
-            inbox.withLock {
-                $0.append(
-                    Completion(fd: fd, connectionID: id, response: HTTPError.serverBusy.response(requestID: requestID)))
+    }
+
+    /// Hands the requests parsed in this iteration to the worker pool in one batch; those that do not fit
+    /// in its queue are answered 503 `server_busy` (through the inbox, as if a worker had answered).
+    private func submitPendingJobs() {
+        guard !pendingJobClosures.isEmpty else { return }
+        let accepted = context.pool.submit(batch: pendingJobClosures)
+        if accepted < pendingJobs.count {
+            inbox.withLock { inbox in
+                for (fd, id, requestID) in pendingJobs[accepted...] {
+                    inbox.append(
+                        Completion(
+                            fd: fd, connectionID: id, response: HTTPError.serverBusy.response(requestID: requestID)))
+                }
             }
         }
+        pendingJobs.removeAll(keepingCapacity: true)
+        pendingJobClosures.removeAll(keepingCapacity: true)
     }
 
     private func drainInbox() {
         while true {
             let completions = inbox.withLock { inbox -> [Completion] in
-                let taken = inbox
-                inbox.removeAll(keepingCapacity: true)
+                var taken: [Completion] = []
+                swap(&taken, &inbox)
                 return taken
             }
             if completions.isEmpty { return }

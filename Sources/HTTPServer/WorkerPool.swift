@@ -16,6 +16,8 @@ final class WorkerPool: @unchecked Sendable {
     private var head = 0
     private var count = 0
     private var stopping = false
+    /// Workers waiting for a job (guarded by `condition`).
+    private var sleeping = 0
     private let threadCount: Int
     private let finished = DispatchGroup()
 
@@ -42,13 +44,30 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Enqueues `job`; false when the queue is full or the pool is stopping (the caller answers 503).
     func submit(_ job: @escaping Job) -> Bool {
+        submit(batch: [job]) == 1
+    }
+
+    /// Enqueues a prefix of `batch` under one lock acquisition and returns how many were accepted (the
+    /// rest did not fit: the caller answers them 503). Event loops submit everything one poll produced at
+    /// once, which keeps the lock uncontended and wakes each sleeping worker at most once.
+    func submit(batch: [Job]) -> Int {
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopping, count < ring.count else { return false }
-        ring[(head + count) % ring.count] = job
-        count += 1
-        condition.signal()
-        return true
+        guard !stopping else {
+            condition.unlock()
+            return 0
+        }
+        var accepted = 0
+        for job in batch {
+            guard count < ring.count else { break }
+            ring[(head + count) % ring.count] = job
+            count += 1
+            accepted += 1
+        }
+        let wake = min(accepted, sleeping)
+        condition.unlock()
+        // Signalled after unlocking so a woken worker does not immediately block on the lock we hold.
+        for _ in 0..<wake { condition.signal() }
+        return accepted
     }
 
     /// Jobs waiting for a worker.
@@ -77,7 +96,11 @@ final class WorkerPool: @unchecked Sendable {
     private func work() {
         while true {
             condition.lock()
-            while count == 0 && !stopping { condition.wait() }
+            while count == 0 && !stopping {
+                sleeping += 1
+                condition.wait()
+                sleeping -= 1
+            }
             if count == 0 && stopping {
                 condition.unlock()
                 return
