@@ -79,6 +79,8 @@ final class EventLoop: @unchecked Sendable {
     private let wakePending = Atomic<Bool>(false)
     private let shutdownRequested = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
+    /// Wake-ups of this loop, so tests can prove an idle server does not spin.
+    let iterations = Atomic<Int>(0)
 
     private var connections: [Connection?] = []
     private var liveCount = 0
@@ -162,6 +164,7 @@ final class EventLoop: @unchecked Sendable {
                 epoll_wait(epfd, $0.baseAddress, Int32(maxEvents), timeout)
             }
             updateClock()
+            iterations.wrappingAdd(1, ordering: .relaxed)
             if n < 0 && errno != EINTR { break }
             for i in 0..<max(0, Int(n)) {
                 let event = events[i]
@@ -311,7 +314,10 @@ final class EventLoop: @unchecked Sendable {
         }
         if events & EPOLLIN.rawValue != 0 {
             readAvailable(connection)
+            guard connections[Int(connection.fd)] === connection else { return }
         }
+        // Drop EPOLLOUT once the output is gone and re-arm EPOLLIN once back-pressure lifted.
+        updateInterest(connection)
     }
 
     private func readAvailable(_ connection: Connection) {

@@ -107,6 +107,11 @@ public final class HTTPServer: Sendable {
             queuedRequests: pool?.queuedCount ?? 0)
     }
 
+    /// Total wake-ups of all event loops (tests use it to prove idle loops sleep).
+    var eventLoopIterations: Int {
+        state.withLock { $0.loops.reduce(0) { $0 + $1.iterations.load(ordering: .relaxed) } }
+    }
+
     /// Graceful stop: stop accepting, close idle connections, let requests in flight finish (answered with
     /// `Connection: close`) for up to `shutdownGrace`, then close everything and join all threads.
     /// Returns when the server is stopped. Safe to call more than once and from any thread.

@@ -1,8 +1,9 @@
 import Foundation
-import HTTPServer
 import Synchronization
 import Testing
 import TestSupport
+
+@testable import HTTPServer
 
 /// A one-shot gate a handler can wait on (bounded) and a test can open.
 final class Gate: Sendable {
@@ -218,8 +219,30 @@ struct ServerLimitsTests {
             let other = try TestHTTPClient.request(port: server.port, method: "GET", path: "/hello")
             #expect(other.status == 200)
             #expect(ContinuousClock.now - start < .seconds(1))
-            hog.close()
+            // When the client finally reads, every response arrives, complete and in order.
+            for _ in 0..<40 {
+                let response = try hog.readResponse()
+                #expect(response.status == 200)
+                #expect(response.body.count == 262_144)
+            }
             #expect(eventually { server.stats.queuedOutputBytes == 0 })
+        }
+    }
+
+    @Test func idleLoopsSleepAfterASlowlyReadResponse() throws {
+        try withServer(configure: { $0.eventLoops = 1 }) { server in
+            // A response larger than the socket buffers forces EPOLLOUT; once it is drained the loop must
+            // stop polling for writability, or it spins.
+            let connection = try RawHTTPConnection(port: server.port, receiveBuffer: 4096)
+            try connection.send("GET /big?size=4000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(eventually { server.stats.queuedOutputBytes > 0 })
+            #expect(try connection.readResponse().body.count == 4_000_000)
+            #expect(eventually { server.stats.queuedOutputBytes == 0 })
+            Thread.sleep(forTimeInterval: 0.05)
+            let before = server.eventLoopIterations
+            Thread.sleep(forTimeInterval: 0.3)
+            let wakeups = server.eventLoopIterations - before
+            #expect(wakeups < 30, "\(wakeups) wake-ups in 300 ms of idleness")
         }
     }
 
