@@ -305,6 +305,18 @@ struct ServerLimitsTests {
         gate.open()
     }
 
+    @Test func startFailsCleanlyWhenThePortIsTaken() throws {
+        try withServer { first in
+            let second = HTTPServer(
+                configuration: HTTPServerConfiguration(host: "127.0.0.1", port: first.port),
+                handler: testRouter().handler())
+            #expect(throws: HTTPServerError.self) { try second.start() }
+            second.shutdown()  // a never-started server: a no-op that returns
+            let response = try TestHTTPClient.request(port: first.port, method: "GET", path: "/hello")
+            #expect(response.status == 200)
+        }
+    }
+
     @Test func ipv6Loopback() throws {
         var configuration = HTTPServerConfiguration(host: "::1", port: 0)
         configuration.eventLoops = 1
