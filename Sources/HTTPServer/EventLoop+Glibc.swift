@@ -5,55 +5,6 @@ import Synchronization
     import CEpoll
 #endif
 
-/// What every event loop of one server shares: configuration, the handler, the worker pool and the
-/// global connection count.
-final class ServerContext: Sendable {
-    let configuration: HTTPServerConfiguration
-    let handler: HTTPHandler
-    let pool: WorkerPool
-    let connectionCount = Atomic<Int>(0)
-    /// Response bytes queued in user space and not yet accepted by the kernel, across connections.
-    let queuedOutputBytes = Atomic<Int>(0)
-    /// Handlers running right now.
-    let activeRequests = Atomic<Int>(0)
-
-    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, pool: WorkerPool) {
-        self.configuration = configuration
-        self.handler = handler
-        self.pool = pool
-    }
-}
-
-/// One connection's I/O state, owned by exactly one event loop thread.
-final class Connection {
-    let fd: Int32
-    let id: UInt64
-    let remoteAddress: String
-    var machine: HTTPConnectionStateMachine
-    /// Queued output and how much of it was sent.
-    var output: [UInt8] = []
-    var outputOffset = 0
-    /// When the last byte left (or the output was queued); a peer that never reads is cut off.
-    var lastWriteProgress: UInt64
-    var registered: UInt32 = 0
-    /// The state machine asked to close once the output is flushed.
-    var closeRequested = false
-    /// After the last response: write side shut, discarding input until EOF or this deadline, so the
-    /// peer reads our final response instead of a reset.
-    var lingerDeadline: UInt64?
-    var lingerDiscarded = 0
-
-    init(fd: Int32, id: UInt64, remoteAddress: String, machine: HTTPConnectionStateMachine, now: UInt64) {
-        self.fd = fd
-        self.id = id
-        self.remoteAddress = remoteAddress
-        self.machine = machine
-        self.lastWriteProgress = now
-    }
-
-    var pendingOutput: Int { output.count - outputOffset }
-}
-
 /// A handler's response on its way back from a worker thread to the connection's event loop.
 struct Completion: Sendable {
     var fd: Int32
