@@ -20,6 +20,8 @@ struct CheckoutdProcessTests {
     final class Running: @unchecked Sendable {
         // Pipes are read on their own threads; `output` is guarded by the lock.
         let process = Process()
+        private let outPipe = Pipe()
+        private let errPipe = Pipe()
         private let lock = NSLock()
         private var out = Data()
         private var err = Data()
@@ -32,8 +34,8 @@ struct CheckoutdProcessTests {
             let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("checkoutd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
             process.currentDirectoryURL = cwd
-            let o = Pipe()
-            let e = Pipe()
+            let o = outPipe
+            let e = errPipe
             process.standardOutput = o
             process.standardError = e
             o.fileHandleForReading.readabilityHandler = { [weak self] h in
@@ -56,6 +58,14 @@ struct CheckoutdProcessTests {
             if !ok {
                 process.terminate()
                 return nil
+            }
+            // The process is gone but its last writes may still sit in the pipes: drain them to EOF.
+            for (pipe, isOut) in [(outPipe, true), (errPipe, false)] {
+                pipe.fileHandleForReading.readabilityHandler = nil
+                let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+                lock.withLock {
+                    if isOut { out.append(rest) } else { err.append(rest) }
+                }
             }
             return process.terminationStatus
         }
