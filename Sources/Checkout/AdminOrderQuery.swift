@@ -61,7 +61,9 @@ public struct AdminOrderQuery: Sendable, Equatable {
             query.needsAttention = raw == "true"
         }
         if let raw = value("q") {
-            guard raw.count <= 254 else { throw .validation(field: "q", message: "must be at most 254 characters") }
+            guard raw.count <= 254, !CreateCheckoutRequest.hasControlCharacters(raw) else {
+                throw .validation(field: "q", message: "must be at most 254 characters without control characters")
+            }
             query.q = raw
         }
         if let raw = value("limit") {
@@ -86,6 +88,7 @@ public struct AdminOrderPage: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey { case orders, nextCursor }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(orders, forKey: .orders)

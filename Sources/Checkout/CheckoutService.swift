@@ -210,7 +210,9 @@ public final class CheckoutService: Sendable {
     /// learns (Stripe's "fulfil from the landing page too"). The check is claimed atomically, so
     /// concurrent lookups make one Stripe call; a Stripe failure only skips the refresh.
     public func order(bySessionID sessionID: String) throws(CheckoutError) -> PublicOrder {
-        guard !sessionID.isEmpty, sessionID.count <= 255 else { throw .orderNotFound }
+        guard !sessionID.isEmpty, sessionID.count <= 255, !CreateCheckoutRequest.hasControlCharacters(sessionID) else {
+            throw .orderNotFound
+        }
         // The common case (a settled order) is two queries on one connection.
         let (order, items, claimed) = try run {
             try pool.withConnection { db -> (OrderRecord, [OrderItemRecord], Bool) in

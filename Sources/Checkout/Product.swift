@@ -29,6 +29,7 @@ public struct Product: Sendable, Equatable, Encodable {
         case id, title, unitAmount, currency, active, stock
     }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
@@ -67,8 +68,8 @@ public struct Product: Sendable, Equatable, Encodable {
         guard let title = root["title"] as? String, !(root["title"] is NSNumber) else {
             throw .validation(field: "title", message: "is required and must be a string")
         }
-        guard (1...250).contains(title.count) else {
-            throw .validation(field: "title", message: "must be 1-250 characters")
+        guard (1...250).contains(title.count), !CreateCheckoutRequest.hasControlCharacters(title) else {
+            throw .validation(field: "title", message: "must be 1-250 characters without control characters")
         }
         guard let amount = integer(root["unitAmount"]), amount > 0 else {
             throw .validation(field: "unitAmount", message: "must be an integer > 0 (minor units)")

@@ -22,6 +22,7 @@ public final class WebhookProcessor: Sendable {
     let events = StripeEventStore()
     let transitions = OrderTransitions()
 
+    /// - Parameter verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
     public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger) {
         self.pool = pool
         self.verifier = verifier
@@ -70,7 +71,7 @@ public final class WebhookProcessor: Sendable {
     {
         let inserted = try events.insertIfNew(
             db, id: event.id, type: event.type, livemode: event.livemode, apiVersion: event.apiVersion,
-            created: event.created, payload: String(decoding: payload, as: UTF8.self))
+            created: event.created, payload: Self.storableJSON(payload))
         guard inserted else { return .duplicate(eventID: event.id) }
 
         guard let orderEvent = mapping.event else {
@@ -117,5 +118,12 @@ public final class WebhookProcessor: Sendable {
         }
         guard let orderID else { return nil }
         return try orders.order(db, id: orderID, forUpdate: true)
+    }
+
+    /// The body as text Postgres' jsonb accepts: jsonb cannot hold `\u0000`, which JSON allows, so
+    /// the stored audit copy spells it U+FFFD (the signature was checked on the original bytes).
+    static func storableJSON(_ payload: [UInt8]) -> String {
+        let text = String(decoding: payload, as: UTF8.self)
+        return text.contains("\\u0000") ? text.replacingOccurrences(of: "\\u0000", with: "\\ufffd") : text
     }
 }

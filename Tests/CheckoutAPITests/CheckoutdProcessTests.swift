@@ -20,12 +20,11 @@ struct CheckoutdProcessTests {
     final class Running: @unchecked Sendable {
         // Pipes are read on their own threads; `output` is guarded by the lock.
         let process = Process()
+        private let outPipe = Pipe()
+        private let errPipe = Pipe()
         private let lock = NSLock()
         private var out = Data()
         private var err = Data()
-        // Set at end of file: everything the process wrote has been read.
-        private var outClosed = false
-        private var errClosed = false
 
         init(_ args: [String], env: [String: String]) throws {
             process.executableURL = CheckoutdProcessTests.binary
@@ -35,23 +34,17 @@ struct CheckoutdProcessTests {
             let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("checkoutd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
             process.currentDirectoryURL = cwd
-            let o = Pipe()
-            let e = Pipe()
+            let o = outPipe
+            let e = errPipe
             process.standardOutput = o
             process.standardError = e
             o.fileHandleForReading.readabilityHandler = { [weak self] h in
                 let d = h.availableData
-                if d.isEmpty { h.readabilityHandler = nil }
-                self?.lock.withLock {
-                    if d.isEmpty { self?.outClosed = true } else { self?.out.append(d) }
-                }
+                self?.lock.withLock { self?.out.append(d) }
             }
             e.fileHandleForReading.readabilityHandler = { [weak self] h in
                 let d = h.availableData
-                if d.isEmpty { h.readabilityHandler = nil }
-                self?.lock.withLock {
-                    if d.isEmpty { self?.errClosed = true } else { self?.err.append(d) }
-                }
+                self?.lock.withLock { self?.err.append(d) }
             }
             try process.run()
         }
@@ -66,8 +59,14 @@ struct CheckoutdProcessTests {
                 process.terminate()
                 return nil
             }
-            // The pipes may still hold the last lines: wait (bounded) until both reached end of file.
-            _ = eventually(timeout: .seconds(5)) { lock.withLock { outClosed && errClosed } }
+            // The process is gone but its last writes may still sit in the pipes: drain them to EOF.
+            for (pipe, isOut) in [(outPipe, true), (errPipe, false)] {
+                pipe.fileHandleForReading.readabilityHandler = nil
+                let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+                lock.withLock {
+                    if isOut { out.append(rest) } else { err.append(rest) }
+                }
+            }
             return process.terminationStatus
         }
     }

@@ -31,6 +31,9 @@ struct OrderQueriesTests {
         #expect(order.orderNumber == checkout.orderNumber && order.items.count == 1)
         #expect(try h.count("SELECT count(*)::int AS n FROM order_history WHERE actor = 'system:session-refresh'") == 1)
         #expect(throws: CheckoutError.self) { try h.service.order(bySessionID: "cs_unknown") }
+        #expect {
+            _ = try h.service.order(bySessionID: checkout.id + "\u{0}x")
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
     @Test("public order JSON has API.md §4's keys")
@@ -109,6 +112,23 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
+    @Test("retry-session charges the saved prices, not today's catalog; the PaymentIntent carries the order id")
+    func retryKeepsSavedPrices() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", amount: 1250)
+        let checkout = try h.checkout([("p", 2)])
+        try h.product("p", amount: 9999)  // the catalog changes after checkout
+        let declined = try h.simulator.decline(sessionID: checkout.id)
+        let failedEvent = try #require(h.eventIDs(declined, type: "payment_intent.payment_failed").first)
+        let body = try #require(h.simulator.eventBody(failedEvent))
+        let mapping = StripeEventMapping(try JSONDecoder().decode(StripeEvent.self, from: Data(body)))
+        #expect(mapping.orderIDHint == checkout.orderID, "payment_intent_data[metadata][order_id] was sent")
+        try h.deliverAll(declined)
+        let retried = try h.service.retrySession(orderID: checkout.orderID)
+        #expect(h.simulator.session(retried.id)?.amountTotal == 2500)
+        #expect(try h.order(checkout.orderID).state.amountTotal == 2500)
+    }
+
     @Test("retry after expiry re-reserves stock, or answers out_of_stock when it is gone")
     func retryAfterExpiry() throws {
         let h = try CheckoutHarness()
@@ -137,6 +157,9 @@ struct OrderQueriesTests {
         let checkout = try h.checkout([("p", 1)])
         #expect {
             _ = try h.service.markPaid(orderID: checkout.orderID, note: "  ")
+        } throws: { ($0 as? CheckoutError)?.field == "note" }
+        #expect {
+            _ = try h.service.markPaid(orderID: checkout.orderID, note: "a\u{0}b")
         } throws: { ($0 as? CheckoutError)?.field == "note" }
         #expect {
             _ = try h.service.retryFulfillment(orderID: checkout.orderID)
@@ -241,6 +264,7 @@ struct OrderQueriesTests {
         #expect((detail.history?.count ?? 0) >= 3)
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["status": "weird"]) }
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["cursor": "!!"]) }
+        #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["q": "a\u{0}"]) }
         #expect(try AdminOrderQuery.parse(["limit": "5", "needsAttention": "true"]).limit == 5)
     }
 }
