@@ -6,6 +6,7 @@ import Postgres
 /// Every method takes the `Connection` to run on, so callers compose several calls into one
 /// transaction (`pool.transaction { db in … }`); none of them opens a transaction itself.
 public struct OrderStore: Sendable {
+    /// Stateless; create freely.
     public init() {}
 
     /// The `orders` columns every read returns, plus the ids of all the order's sessions, the
@@ -70,6 +71,17 @@ public struct OrderStore: Sendable {
     public func order(_ db: Connection, id: UUID, forUpdate: Bool = false) throws -> OrderRecord? {
         let sql = "SELECT \(Self.columns) FROM orders WHERE id = $1" + (forUpdate ? " FOR UPDATE" : "")
         return try db.query(sql, [id]).first.map(Self.decodeOrder)
+    }
+
+    /// The order a Checkout Session belongs to (its current or any earlier session), in one query.
+    public func order(_ db: Connection, sessionID: String) throws -> OrderRecord? {
+        try db.query(
+            """
+            SELECT \(Self.columns) FROM orders
+            WHERE id = (SELECT order_id FROM checkout_sessions WHERE id = $1
+                        UNION ALL SELECT id FROM orders WHERE checkout_session_id = $1 LIMIT 1)
+            """, [sessionID]
+        ).first.map(Self.decodeOrder)
     }
 
     /// The order a Checkout Session belongs to (its current or any earlier session).
@@ -297,7 +309,7 @@ public struct OrderStore: Sendable {
     static func enumValue<T: RawRepresentable>(_ row: Row, _ column: String) throws -> T where T.RawValue == String {
         let raw = try row.decode(column, as: String.self)
         guard let value = T(rawValue: raw) else {
-            throw CheckoutError.database(detail: "unexpected value \(raw) in orders.\(column)")
+            throw CheckoutError.internalFailure(detail: "unexpected value \(raw) in orders.\(column)")
         }
         return value
     }
