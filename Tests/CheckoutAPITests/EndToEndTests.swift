@@ -337,6 +337,22 @@ struct EndToEndTests {
         #expect(other.status == 409)
         #expect(other.errorCode == "idempotency_key_reused")
         #expect(try s.count("SELECT count(*)::bigint AS n FROM orders") == 1)
+        let tooLong = try s.checkout([("sku_a", 1)], headers: [("Idempotency-Key", String(repeating: "k", count: 256))])
+        #expect(tooLong.status == 400)
+        #expect(tooLong.errorField == "Idempotency-Key")
+    }
+
+    @Test("Stripe answers 4xx: 502 stripe_rejected, logged loudly, no Stripe payload in the answer")
+    func stripeRejects() throws {
+        let s = try Stack.start()
+        defer { s.stop() }
+        try s.product("sku_a", amount: 300)
+        s.sim.injectFault(.status(400), count: 1)
+        let r = try s.checkout([("sku_a", 1)])
+        #expect(r.status == 502)
+        #expect(r.errorCode == "stripe_rejected")
+        #expect(!r.text.contains("invalid_request_error"))
+        #expect(s.app.logs.lines.contains { $0.contains("\"level\":\"critical\"") && $0.contains("stripe_rejected") })
     }
 
     @Test("graceful stop: a checkout in flight (Stripe slow) still gets its answer")
