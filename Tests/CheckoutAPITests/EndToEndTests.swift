@@ -62,6 +62,9 @@ struct EndToEndTests {
             (admin["events"] as? [[String: Any]])?.contains { $0["type"] as? String == "checkout.session.completed" }
                 == true)
         #expect((admin["history"] as? [[String: Any]])?.isEmpty == false)
+        let metrics = try s.app.request("GET", "/metrics").text
+        #expect(metrics.contains(#"webhook_events_total{type="checkout.session.completed",result="applied"} 1"#))
+        #expect(metrics.contains(#"route="/api/payments/create-checkout-session",status="201"} 1"#))
         // Stock was reserved at checkout and kept on payment.
         let products = try s.app.admin("GET", "/api/admin/products").json()["products"] as? [[String: Any]]
         #expect(products?.first { $0["id"] as? String == "sku_mug" }?["stock"] as? Int == 8)
