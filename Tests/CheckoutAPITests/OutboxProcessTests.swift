@@ -112,8 +112,8 @@ struct OutboxProcessTests {
         let env = Self.env(
             database.url,
             [
-                "FULFILLMENT_WEBHOOK_URL": supplier.url.absoluteString, "OUTBOX_LEASE_SECONDS": "4",
-                "OUTBOX_HTTP_TIMEOUT": "3",
+                "FULFILLMENT_WEBHOOK_URL": supplier.url.absoluteString, "OUTBOX_LEASE_SECONDS": "6",
+                "OUTBOX_HTTP_TIMEOUT": "5",
             ])
         let orderID = try #require(try Self.paidOrders(pool, 1).first)
         let first = try Running(["serve"], env: env)
