@@ -164,7 +164,7 @@ enum Fixture {
     // swift-format-ignore
     static let expected: [String: [String]] = [
         "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X"),
-        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  F  F  -  =  =  Pd -  =  -  -  -  X"),
+        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  -  -  -  =  =  Pd -  =  -  -  -  X"),
         "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -"),
         "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -"),
         "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -"),
