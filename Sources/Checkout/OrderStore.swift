@@ -140,6 +140,26 @@ public struct OrderStore: Sendable {
         }
     }
 
+    /// The lines of several orders in one query (admin lists), keyed by order.
+    public func items(_ db: Connection, orderIDs: [UUID]) throws -> [UUID: [OrderItemRecord]] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [UUID: [OrderItemRecord]] = [:]
+        for row in try db.query(
+            """
+            SELECT order_id, line_no, product_id, title, unit_amount, quantity, amount_total
+            FROM order_items WHERE order_id = ANY(string_to_array($1::text, ',')::uuid[])
+            ORDER BY order_id, line_no
+            """, [orderIDs.map(\.lowercased).joined(separator: ",")])
+        {
+            let item = OrderItemRecord(
+                lineNo: try row.decode("line_no"), productID: try row.decode("product_id"),
+                title: try row.decode("title"), unitAmount: try row.decode("unit_amount"),
+                quantity: try row.decode("quantity"), amountTotal: try row.decode("amount_total"))
+            result[try row.decode("order_id", as: UUID.self), default: []].append(item)
+        }
+        return result
+    }
+
     /// Every session the order had, oldest first.
     public func sessions(_ db: Connection, orderID: UUID) throws -> [CheckoutSessionRecord] {
         try db.query(
