@@ -162,6 +162,21 @@ public enum OrderStateMachine {
             next.attentionReason = nil
             return .transition(next, effects: [.enqueueFulfillment], reason: "fulfillment retried")
 
+        case .reservationExpired:
+            guard state.status == .pendingPayment, state.currentSessionID == nil else {
+                return .noOp(reason: "order has a session or is not pending")
+            }
+            var next = state
+            next.status = .expired
+            next.paymentStatus = .expired
+            next.failureReason = "no payment session was created in time"
+            var effects: [OrderEffect] = []
+            if state.stockReserved {
+                effects.append(.releaseStock)
+                next.stockReserved = false
+            }
+            return .transition(next, effects: effects, reason: "reservation expired without a checkout session")
+
         case .cancel(let reason):
             guard state.status.isRetryable else {
                 return .noOp(reason: "order is \(state.status.rawValue) and cannot be cancelled")

@@ -290,6 +290,25 @@ public struct OrderStore: Sendable {
             """, [orderID, intervalSeconds]) == 1
     }
 
+    /// Claims up to `limit` pending orders that nobody checked at Stripe for `staleSeconds` (by
+    /// `session_checked_at`, else `created_at`), stamping them checked now so concurrent reconcilers
+    /// (several instances) and success-page refreshes do not ask Stripe twice. Oldest first.
+    public func claimStalePendingOrders(_ db: Connection, staleSeconds: Int, limit: Int) throws -> [UUID] {
+        try db.query(
+            """
+            UPDATE orders SET session_checked_at = now()
+            WHERE id IN (
+                SELECT id FROM orders
+                WHERE status = 'pending_payment'
+                  AND coalesce(session_checked_at, created_at) <= now() - make_interval(secs => $1::bigint)
+                ORDER BY coalesce(session_checked_at, created_at)
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """, [staleSeconds, limit]
+        ).map { try $0.decode("id", as: UUID.self) }
+    }
+
     // MARK: - Decoding
 
     static func sessionStatus(_ status: PaymentSession.Status) -> String {
