@@ -8,9 +8,10 @@ import Foundation
 /// One libpq connection. Blocking, and (libpq's rule) used by one thread at a time: it is deliberately not
 /// `Sendable`; share a `ConnectionPool` across threads instead.
 ///
-/// Every statement goes through `PQexecParams` with the values as separate text-format parameters, so no
-/// value is ever spliced into SQL. Results are requested in text format and copied into `Row`s before the
-/// `PGresult` is freed. The session is pinned to UTF-8, UTC, ISO dates, exact floats and hex bytea, which is
+/// Every statement goes through the extended protocol (`PQprepare`/`PQexecPrepared` from a per-connection
+/// statement cache, else `PQexecParams`) with the values as separate text-format parameters, so no value is
+/// ever spliced into SQL. Results are requested in text format and copied into `Row`s before the `PGresult`
+/// is freed. The session is pinned to UTF-8, UTC, ISO dates, exact floats and hex bytea, which is
 /// what the encoders and decoders assume.
 public final class Connection {
     private let conn: OpaquePointer

@@ -107,8 +107,9 @@ public final class ConnectionPool: @unchecked Sendable {
         return (inUse, idle.count, maxConnections)
     }
 
-    /// Threads waiting for a connection right now (tests use it to line waiters up).
-    var waitingCount: Int {
+    /// Threads waiting for a connection right now: the pool's queue depth, for metrics (a steadily non-zero
+    /// value means the pool or the database is the bottleneck).
+    public var waitingCount: Int {
         condition.lock()
         defer { condition.unlock() }
         return waiters.count

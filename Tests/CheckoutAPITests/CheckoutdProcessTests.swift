@@ -26,13 +26,16 @@ struct CheckoutdProcessTests {
         private var out = Data()
         private var err = Data()
 
-        init(_ args: [String], env: [String: String]) throws {
+        init(_ args: [String], env: [String: String], dotEnv: String? = nil) throws {
             process.executableURL = CheckoutdProcessTests.binary
             process.arguments = args
             process.environment = env
             // An empty working directory: no stray .env is read.
             let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("checkoutd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+            if let dotEnv {
+                try dotEnv.write(to: cwd.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            }
             process.currentDirectoryURL = cwd
             let o = outPipe
             let e = errPipe
@@ -111,6 +114,27 @@ struct CheckoutdProcessTests {
         let second = try Running(["migrate"], env: Self.env(["DATABASE_URL": db.url]))
         #expect(second.exitStatus(within: .seconds(60)) == 0)
         #expect(second.stdout.contains("up to date"), "\(second.stdout)")
+    }
+
+    @Test("./.env supplies settings; the environment wins over it")
+    func dotEnvFile() throws {
+        let db = try TestDatabase.create(migrated: false)
+        defer { db.drop() }
+        var env = Self.env([:])
+        env["STRIPE_SECRET_KEY"] = nil
+        let dotEnv = """
+            # written by the test
+            export DATABASE_URL="\(db.url)"
+            STRIPE_SECRET_KEY='sk_test_from_dotenv_123'
+            PORT=not-a-port
+            """
+        let bad = try Running(["migrate"], env: env, dotEnv: dotEnv)
+        #expect(bad.exitStatus(within: .seconds(20)) == 2)
+        #expect(bad.stderr.hasPrefix(#"config: PORT must be an integer 0–65535 (got "not-a-port")"#), "\(bad.stderr)")
+        env["PORT"] = "0"
+        let ok = try Running(["migrate"], env: env, dotEnv: dotEnv)
+        #expect(ok.exitStatus(within: .seconds(60)) == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("001_init"), "\(ok.stdout)")
     }
 
     @Test("serve: migrates, prints the bound address, serves, and exits 0 on SIGTERM")

@@ -19,13 +19,36 @@ public final class PrivateCluster: Sendable {
         self.url = url
     }
 
-    /// Initializes and starts a new cluster.
+    /// Initializes and starts a new cluster (after stopping any left behind by a test process that crashed).
     public static func start() throws -> PrivateCluster {
+        sweepOrphans()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "checkout-pg-\(UUID().uuidString.prefix(8))")
+            "\(prefix)\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(String(getpid()).utf8).write(to: directory.appendingPathComponent(ownerFile))
         try run("start", directory, "--fresh")
         let url = try run("url", directory).trimmingCharacters(in: .whitespacesAndNewlines)
         return PrivateCluster(directory: directory, url: url)
+    }
+
+    private static let prefix = "checkout-pg-"
+    private static let ownerFile = "owner.pid"
+
+    /// A crash (a failed precondition anywhere in the test process) skips `defer { cluster.stop() }` and
+    /// would leave a postmaster running forever; each cluster records its owner's pid, and clusters whose
+    /// owner is gone are stopped and deleted here.
+    private static func sweepOrphans() {
+        let temporary = FileManager.default.temporaryDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let directory = temporary.appendingPathComponent(name)
+            guard let text = try? String(contentsOf: directory.appendingPathComponent(ownerFile), encoding: .utf8),
+                let owner = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), owner != getpid(),
+                kill(owner, 0) != 0, errno == ESRCH
+            else { continue }
+            _ = try? run("stop", directory)
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     /// `pg_ctl restart -m fast` on the same port: every open session is terminated.
