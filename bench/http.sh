@@ -58,39 +58,56 @@ run_wrk() {
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 declare -A RESULT
-bench_server() { # name bin port args...
-  local name=$1 bin=$2 port=$3
-  shift 3
-  taskset -c 1 "$bin" "$port" "$@" >"$OUT/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  wait_port "$port"
-  for route in /plaintext /json; do
+declare -A PORT=([ours]=$OURS_PORT [hummingbird]=$HB_PORT)
+declare -A SPID
+
+# Both servers run at once (an idle server uses no CPU) and their wrk runs alternate, so that load
+# from elsewhere on the machine hits both alike instead of whichever happened to run second.
+taskset -c 1 "$OURS_BIN" "$OURS_PORT" 1 >"$OUT/ours.log" 2>&1 &
+SPID[ours]=$!
+PIDS+=("${SPID[ours]}")
+taskset -c 1 "$HB_BIN" "$HB_PORT" >"$OUT/hummingbird.log" 2>&1 &
+SPID[hummingbird]=$!
+PIDS+=("${SPID[hummingbird]}")
+wait_port "$OURS_PORT"
+wait_port "$HB_PORT"
+
+for route in /plaintext /json; do
+  for name in ours hummingbird; do
     echo "bench-http: $name $route warm-up" >&2
-    taskset -c 0 wrk -t1 -c64 -d3s "http://127.0.0.1:$port$route" >/dev/null
-    local rpss=() p50s=() p99s=()
-    for run in $(seq 1 "$RUNS"); do
-      read -r rps p50 p99 < <(run_wrk "$port" "$route" 64 "$DURATION")
+    taskset -c 0 wrk -t1 -c64 -d3s "http://127.0.0.1:${PORT[$name]}$route" >/dev/null
+  done
+  declare -A RPS=() P50=() P99=()
+  for run in $(seq 1 "$RUNS"); do
+    for name in ours hummingbird; do
+      read -r rps p50 p99 < <(run_wrk "${PORT[$name]}" "$route" 64 "$DURATION")
       echo "bench-http: $name $route run $run: $rps req/s p50 ${p50}ms p99 ${p99}ms" >&2
-      rpss+=("$rps"); p50s+=("$p50"); p99s+=("$p99")
+      RPS[$name]+="$rps "; P50[$name]+="$p50 "; P99[$name]+="$p99 "
     done
-    RESULT[$name,$route,rps]=$(printf '%s\n' "${rpss[@]}" | median)
-    RESULT[$name,$route,p50]=$(printf '%s\n' "${p50s[@]}" | median)
-    RESULT[$name,$route,p99]=$(printf '%s\n' "${p99s[@]}" | median)
-    read -r _ c1p50 c1p99 < <(run_wrk "$port" "$route" 1 5)
+  done
+  for name in ours hummingbird; do
+    RESULT[$name,$route,rps]=$(tr ' ' '\n' <<<"${RPS[$name]}" | grep . | median)
+    RESULT[$name,$route,p50]=$(tr ' ' '\n' <<<"${P50[$name]}" | grep . | median)
+    RESULT[$name,$route,p99]=$(tr ' ' '\n' <<<"${P99[$name]}" | grep . | median)
+    read -r _ c1p50 c1p99 < <(run_wrk "${PORT[$name]}" "$route" 1 5)
     RESULT[$name,$route,c1p50]=$c1p50
     RESULT[$name,$route,c1p99]=$c1p99
     echo "bench-http: $name $route -c1: p50 ${c1p50}ms p99 ${c1p99}ms" >&2
   done
+  unset RPS P50 P99
+done
+
+for name in ours hummingbird; do
+  pid=${SPID[$name]}
   RESULT[$name,rss0]=$(rss_mb "$pid")
   echo "bench-http: $name holding $IDLE_CONNS idle keep-alive connections" >&2
-  local fifo="$OUT/idle-$name.out"
-  python3 bench/idle_conns.py "$port" "$IDLE_CONNS" 120 >"$fifo" 2>&1 &
-  local cpid=$!
+  log="$OUT/idle-$name.out"
+  python3 bench/idle_conns.py "${PORT[$name]}" "$IDLE_CONNS" 120 >"$log" 2>&1 &
+  cpid=$!
   PIDS+=("$cpid")
-  local ready=""
+  ready=""
   for _ in $(seq 1 900); do
-    ready=$(awk '/^ready/ { print $2 }' "$fifo" 2>/dev/null || true)
+    ready=$(awk '/^ready/ { print $2 }' "$log" 2>/dev/null || true)
     [ -n "$ready" ] && break
     kill -0 "$cpid" 2>/dev/null || break
     sleep 0.1
@@ -102,16 +119,13 @@ bench_server() { # name bin port args...
   wait "$cpid" 2>/dev/null || true
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-}
-
-bench_server ours "$OURS_BIN" "$OURS_PORT" 1
-bench_server hummingbird "$HB_BIN" "$HB_PORT"
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 {
   echo "### HTTP core vs Hummingbird 2 ($(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'))"
   echo
-  echo "Server pinned to CPU 1, wrk to CPU 0; \`wrk -t1 -c64 -d${DURATION}s --latency\` after a 3 s warm-up, median of $RUNS runs; -c1 is one 5 s run."
+  echo "Servers pinned to CPU 1, wrk to CPU 0; \`wrk -t1 -c64 -d${DURATION}s --latency\` after a 3 s warm-up, median of $RUNS runs alternating between the servers; -c1 is one 5 s run. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| route | server | req/s (c64) | p50 ms | p99 ms | c1 p50 ms | c1 p99 ms |"
   echo "|---|---|---:|---:|---:|---:|---:|"

@@ -7,7 +7,8 @@ extension CheckoutService {
         try run {
             try pool.withConnection { db in
                 let (records, next) = try orders.adminList(db, query)
-                let list = try records.map { AdminOrder($0, items: try orders.items(db, orderID: $0.id)) }
+                let items = try orders.items(db, orderIDs: records.map(\.id))
+                let list = records.map { AdminOrder($0, items: items[$0.id] ?? []) }
                 return AdminOrderPage(orders: list, nextCursor: next)
             }
         }

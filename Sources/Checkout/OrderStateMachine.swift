@@ -35,7 +35,8 @@ public enum OrderDecision: Sendable, Equatable {
 ///   payment for one of their sessions; if their stock was released it is re-taken, or the order
 ///   is flagged as needing attention;
 /// - failures and expiries of a session (or PaymentIntent) that is no longer the order's current
-///   one change nothing (``OrderState/retiredPaymentIntentIDs`` names the superseded intents);
+///   one change nothing (``OrderState/retiredPaymentIntentIDs`` names the superseded intents, and
+///   while retry-session is creating the next session no attempt is open to fail);
 /// - a completed session with `payment_status=unpaid` keeps the order pending (delayed methods);
 /// - refunds are cumulative and never decrease; a full refund makes the order `refunded`;
 /// - applying the same event or command twice is a no-op the second time.
@@ -84,6 +85,10 @@ public enum OrderStateMachine {
 
         case .paymentFailed(let paymentIntentID, let reason):
             if state.status.hasReceivedPayment { return neverDowngrade(state) }
+            if state.status == .pendingPayment, state.currentSessionID == nil {
+                // No attempt is open (a retry is creating the next session): the failure is an old one.
+                return .noOp(reason: "failure of payment intent \(paymentIntentID) while no attempt is open")
+            }
             if state.retiredPaymentIntentIDs.contains(paymentIntentID) {
                 return .noOp(reason: "failure of payment intent \(paymentIntentID) of a superseded attempt")
             }
@@ -156,6 +161,21 @@ public enum OrderStateMachine {
             next.needsAttention = false
             next.attentionReason = nil
             return .transition(next, effects: [.enqueueFulfillment], reason: "fulfillment retried")
+
+        case .reservationExpired:
+            guard state.status == .pendingPayment, state.currentSessionID == nil else {
+                return .noOp(reason: "order has a session or is not pending")
+            }
+            var next = state
+            next.status = .expired
+            next.paymentStatus = .expired
+            next.failureReason = "no payment session was created in time"
+            var effects: [OrderEffect] = []
+            if state.stockReserved {
+                effects.append(.releaseStock)
+                next.stockReserved = false
+            }
+            return .transition(next, effects: effects, reason: "reservation expired without a checkout session")
 
         case .cancel(let reason):
             guard state.status.isRetryable else {

@@ -50,14 +50,16 @@ struct OrderTransitions: Sendable {
         }
         try orders.saveState(db, orderID: order.id, next)
         // Remember which PaymentIntent belonged to which session, so once the session is superseded
-        // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs).
-        for (sessionID, intentID) in [
-            (order.state.currentSessionID, order.state.paymentIntentID), (next.currentSessionID, next.paymentIntentID),
-        ] {
-            if let sessionID, let intentID {
-                try orders.updateSession(
-                    db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
-            }
+        // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs). Written when
+        // the pair changes, and for the outgoing pair when the current session changes.
+        let before = (order.state.currentSessionID, order.state.paymentIntentID)
+        if let sessionID = next.currentSessionID, let intentID = next.paymentIntentID,
+            before != (sessionID, intentID)
+        {
+            try orders.updateSession(db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
+        }
+        if let sessionID = before.0, let intentID = before.1, next.currentSessionID != sessionID {
+            try orders.updateSession(db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
         }
         try orders.insertHistory(
             db, orderID: order.id, state: next, reason: reason, actor: actor, stripeEventID: stripeEventID)

@@ -388,6 +388,18 @@ struct EndToEndTests {
         _ = try s.app.request("GET", "/api/admin/orders", headers: [("Authorization", "Bearer wrong")])
         let logs = s.app.logs.lines.joined(separator: "\n")
         #expect(!logs.isEmpty)
+        // The domain's line about the webhook carries the id of the HTTP request that delivered it.
+        let processed = try #require(
+            s.app.logs.lines.first {
+                $0.contains("\"msg\":\"webhook processed\"") && $0.contains("checkout.session.completed")
+            })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(processed.utf8)) as? [String: Any])
+        let requestID = try #require(object["request_id"] as? String)
+        #expect(
+            s.app.logs.lines.contains {
+                $0.contains("\"msg\":\"request\"") && $0.contains("\"request_id\":\"\(requestID)\"")
+                    && $0.contains("/api/payments/webhook")
+            })
         #expect(!logs.contains(AppHarness.stripeKey))
         #expect(!logs.contains(AppHarness.webhookSecret))
         #expect(!logs.contains(AppHarness.adminToken))

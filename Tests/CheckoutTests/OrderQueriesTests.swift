@@ -240,6 +240,7 @@ struct OrderQueriesTests {
         repeat {
             let page = try h.service.adminOrders(AdminOrderQuery(limit: 2, cursor: cursor))
             ids += page.orders.map { UUID(uuidString: $0.order.id)! }
+            #expect(page.orders.allSatisfy { $0.order.items.map(\.productId) == ["p"] })
             cursor = page.nextCursor
         } while cursor != nil
         #expect(ids == created.reversed().map(\.orderID), "newest first, every order exactly once")

@@ -137,6 +137,7 @@ enum Fixture {
         ("fulfillmentFailed", .fulfillmentFailed(error: "supplier down")),
         ("retryFulfillment", .retryFulfillment),
         ("cancel", .cancel(reason: "customer asked")),
+        ("reservationExpired", .reservationExpired),
     ]
 
     static func state(_ name: String) -> OrderState { states.first { $0.name == name }!.state }
@@ -160,21 +161,21 @@ enum Fixture {
     /// completedPaid, completedUnpaid, completedNoPayment, completedPaidOld, completedForeign,
     /// asyncSucceeded, asyncFailed, asyncFailedOld, expired, expiredOld, paymentFailed,
     /// paymentFailedOther, paymentFailedRetired, refundPartial, refundFull, markPaid, beginRetry, sessionCreated,
-    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel.
+    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel, reservationExpired.
     // swift-format-ignore
     static let expected: [String: [String]] = [
-        "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X"),
-        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  F  F  -  =  =  Pd -  =  -  -  -  X"),
-        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -"),
-        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -"),
-        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -"),
-        "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
-        "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
-        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "refundedFulfillmentPending": row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs Rf -  -"),
-        "refundedFulfillmentFailed":  row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs -  -  -"),
-        "refundedBeforePaid":    row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "cancelled":             row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -"),
+        "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X  -"),
+        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  -  -  -  =  =  Pd -  =  -  -  -  X  E"),
+        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
+        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -  -"),
+        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
+        "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
+        "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
+        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
+        "refundedFulfillmentPending": row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs Rf -  -  -"),
+        "refundedFulfillmentFailed":  row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs -  -  -  -"),
+        "refundedBeforePaid":    row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
+        "cancelled":             row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -  -"),
     ]
 
     static func row(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
