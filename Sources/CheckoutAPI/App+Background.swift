@@ -61,7 +61,7 @@ extension App {
     static func reconciler(config: AppConfig, services: AppServices, logger: Logger) -> Reconciler {
         Reconciler(
             service: services.checkout,
-            configuration: .init(staleAfter: config.reconcileStaleAfter, sessionTTL: config.checkoutSessionTTL),
+            configuration: .init(staleAfter: config.reconcileStaleAfter),
             logger: logger)
     }
 
