@@ -18,13 +18,11 @@ struct CheckoutdProcessTests {
 
     /// A started process with captured output.
     final class Running: @unchecked Sendable {
-        // Pipes are read on their own threads; `output` is guarded by the lock.
+        // The child's stdout/stderr go to files, not pipes: reading a file after (or during) the run has
+        // no handler threads and no "last bytes still in the pipe" race, so output is never lost.
         let process = Process()
-        private let outPipe = Pipe()
-        private let errPipe = Pipe()
-        private let lock = NSLock()
-        private var out = Data()
-        private var err = Data()
+        private let outURL: URL
+        private let errURL: URL
 
         init(_ args: [String], env: [String: String], dotEnv: String? = nil) throws {
             process.executableURL = CheckoutdProcessTests.binary
@@ -37,23 +35,17 @@ struct CheckoutdProcessTests {
                 try dotEnv.write(to: cwd.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
             }
             process.currentDirectoryURL = cwd
-            let o = outPipe
-            let e = errPipe
-            process.standardOutput = o
-            process.standardError = e
-            o.fileHandleForReading.readabilityHandler = { [weak self] h in
-                let d = h.availableData
-                self?.lock.withLock { self?.out.append(d) }
-            }
-            e.fileHandleForReading.readabilityHandler = { [weak self] h in
-                let d = h.availableData
-                self?.lock.withLock { self?.err.append(d) }
-            }
+            outURL = cwd.appendingPathComponent("stdout.log")
+            errURL = cwd.appendingPathComponent("stderr.log")
+            FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: outURL)
+            process.standardError = try FileHandle(forWritingTo: errURL)
             try process.run()
         }
 
-        var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-        var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+        var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
 
         /// Waits (bounded) for exit; nil when it did not exit in time (then it is killed).
         func exitStatus(within timeout: Duration) -> Int32? {
@@ -61,14 +53,6 @@ struct CheckoutdProcessTests {
             if !ok {
                 process.terminate()
                 return nil
-            }
-            // The process is gone but its last writes may still sit in the pipes: drain them to EOF.
-            for (pipe, isOut) in [(outPipe, true), (errPipe, false)] {
-                pipe.fileHandleForReading.readabilityHandler = nil
-                let rest = pipe.fileHandleForReading.readDataToEndOfFile()
-                lock.withLock {
-                    if isOut { out.append(rest) } else { err.append(rest) }
-                }
             }
             return process.terminationStatus
         }
