@@ -177,7 +177,13 @@ public final class CheckoutService: Sendable {
         do {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")
         } catch {
-            throw stripeFailure(error, orderID: order.id, action: "create a checkout session")
+            let failure = stripeFailure(error, orderID: order.id, action: "create a checkout session")
+            if case .rejected = error {
+                // The same request can never succeed: give the stock back now instead of holding it
+                // until the reconciler notices (an anonymous client could otherwise pin stock at will).
+                try abandonRejectedAttempt(orderID: orderID)
+            }
+            throw failure
         }
         let (decision, before) = try run {
             try pool.transaction { db -> (OrderDecision, OrderState) in
@@ -199,6 +205,22 @@ public final class CheckoutService: Sendable {
         }
         return CheckoutSessionResult(
             id: session.id, url: session.url ?? "", orderID: order.id, orderNumber: order.orderNumber)
+    }
+
+    /// Stripe refused to create a session for a pending order that has none: the order ends
+    /// `cancelled` with the reason and its stock released, in one transaction. Left alone when a
+    /// concurrent attempt stored a session meanwhile or the order moved on.
+    private func abandonRejectedAttempt(orderID: UUID) throws(CheckoutError) {
+        try run {
+            try pool.transaction { db in
+                guard let locked = try orders.order(db, id: orderID, forUpdate: true),
+                    locked.state.status == .pendingPayment, locked.state.currentSessionID == nil
+                else { return }
+                _ = try transitions.apply(
+                    db, order: locked, event: .cancel(reason: "Stripe rejected the checkout session"),
+                    actor: "system:checkout")
+            }
+        }
     }
 
     // MARK: - Public lookups

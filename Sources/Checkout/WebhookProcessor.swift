@@ -74,7 +74,7 @@ public final class WebhookProcessor: Sendable {
             created: event.created, payload: Self.storableJSON(payload))
         guard inserted else { return .duplicate(eventID: event.id) }
 
-        guard let orderEvent = mapping.event else {
+        guard var orderEvent = mapping.event else {
             let reason = "event type \(event.type) is not handled"
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
             return .ignored(eventID: event.id, reason: reason)
@@ -90,6 +90,14 @@ public final class WebhookProcessor: Sendable {
                 db, id: sessionID, status: mapping.sessionStatus, paymentStatus: mapping.sessionPaymentStatus,
                 paymentIntentID: mapping.paymentIntentID)
             if mapping.orderIDHint == orderID {
+                if case .sessionExpired = orderEvent, !order.state.sessionIDs.contains(sessionID),
+                    order.state.status == .pendingPayment, order.state.currentSessionID == nil
+                {
+                    // Stripe created this session for the order but storing it failed, so the order
+                    // never got a current session: its expiry ends the reservation. (A superseded
+                    // session is always stored, so a retry in progress is left alone.)
+                    orderEvent = .reservationExpired
+                }
                 order.state.sessionIDs.insert(sessionID)  // ours by its metadata, even if never stored
             }
         }
