@@ -277,7 +277,8 @@ public final class CheckoutService: Sendable {
     /// First expires the order's current session at Stripe. If Stripe says it is no longer open,
     /// the session is retrieved: when it was paid, that payment is applied and
     /// ``CheckoutError/orderAlreadyPaid(orderID:)`` is thrown; when it completed with a delayed
-    /// payment still processing, ``CheckoutError/orderNotRetryable(status:)``. Then, in one
+    /// payment still processing (the order still pending), ``CheckoutError/orderNotRetryable(status:)``
+    /// (after that delayed payment failed, the retry goes on). Then, in one
     /// transaction, the order goes back to pending with its stock re-reserved (``CheckoutError/outOfStock(productID:)``
     /// when it cannot be), and a new session is created for the same saved items and prices.
     /// The old session's late events change nothing (it is no longer the current session).
@@ -331,7 +332,13 @@ public final class CheckoutService: Sendable {
         if session.status == .complete {
             try apply(session: session, orderID: order.id, actor: "system:retry-session")
             if session.paymentStatus == .unpaid {
-                throw .orderNotRetryable(status: .pendingPayment)
+                // Completed with a delayed method: refuse only while that payment may still succeed
+                // (the order is still pending). Once it failed (order failed/expired) a new attempt may
+                // start; the locked check in retrySession decides the rest.
+                guard try loadOrder(order.id).state.status != .pendingPayment else {
+                    throw .orderNotRetryable(status: .pendingPayment)
+                }
+                return
             }
             throw .orderAlreadyPaid(orderID: order.id)
         }

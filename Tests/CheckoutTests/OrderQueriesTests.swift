@@ -112,6 +112,27 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
+    @Test("retry-session after a delayed payment failed creates a new attempt (failed orders are retryable)")
+    func retryAfterDelayedFailure() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 1)
+        let checkout = try h.checkout([("p", 1)])
+        try h.deliverAll(try h.simulator.completeUnpaid(sessionID: checkout.id))
+        #expect {
+            _ = try h.service.retrySession(orderID: checkout.orderID)
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_retryable" }  // still processing
+        try h.deliverAll(try h.simulator.asyncPaymentFailed(sessionID: checkout.id))
+        #expect(try h.order(checkout.orderID).state.status == .failed)
+        #expect(try h.stock("p") == 1)
+        let retried = try h.service.retrySession(orderID: checkout.orderID)
+        #expect(retried.id != checkout.id)
+        let order = try h.order(checkout.orderID)
+        #expect(order.state.status == .pendingPayment && order.state.currentSessionID == retried.id)
+        #expect(try h.stock("p") == 0)
+        try h.deliverAll(try h.simulator.pay(sessionID: retried.id))
+        #expect(try h.order(checkout.orderID).state.status == .paid)
+    }
+
     @Test("retry-session charges the saved prices, not today's catalog; the PaymentIntent carries the order id")
     func retryKeepsSavedPrices() throws {
         let h = try CheckoutHarness()
