@@ -307,7 +307,7 @@ public final class CheckoutService: Sendable {
     }
 
     /// Makes sure an old session can no longer take money before a new one is created.
-    private func retireSession(_ sessionID: String, order: OrderRecord) throws(CheckoutError) {
+    func retireSession(_ sessionID: String, order: OrderRecord) throws(CheckoutError) {
         let id = order.id.lowercased
         let session: PaymentSession
         do {

@@ -211,15 +211,19 @@ public enum OrderStateMachine {
         _ state: OrderState, paymentIntentID: String?, amount: Int64?, reason: String
     ) -> OrderDecision {
         if state.status.hasReceivedPayment {
-            if let paymentIntentID, let known = state.paymentIntentID, paymentIntentID != known,
-                !state.needsAttention
+            // Any other PaymentIntent is a second payment: also when the order was marked paid by an
+            // admin (no intent known) or already needs attention for something else. Flagged once
+            // per intent (its id is kept in the attention reason).
+            if let paymentIntentID, paymentIntentID != state.paymentIntentID,
+                !(state.attentionReason ?? "").contains(paymentIntentID)
             {
                 var next = state
+                let first = state.paymentIntentID.map { "by \($0)" } ?? "without a payment intent (marked paid)"
+                let flag = "second payment \(paymentIntentID) for an order already paid \(first): refund one"
                 next.needsAttention = true
-                next.attentionReason =
-                    "second payment \(paymentIntentID) for an order already paid by \(known): refund one"
-                return .transition(
-                    next, effects: [.enqueueNotification(.needsAttention)], reason: next.attentionReason!)
+                next.attentionReason = [state.needsAttention ? state.attentionReason : nil, flag]
+                    .compactMap { $0 }.joined(separator: "; ")
+                return .transition(next, effects: [.enqueueNotification(.needsAttention)], reason: flag)
             }
             return .noOp(reason: "order is already \(state.status.rawValue)")
         }

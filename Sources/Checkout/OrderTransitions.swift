@@ -45,7 +45,11 @@ struct OrderTransitions: Sendable {
                     db, kind: "fulfill", orderID: order.id, payload: ["orderId": order.id.lowercased],
                     dedupeKey: "fulfill:\(order.id.lowercased)")
             case .enqueueNotification(let kind):
-                try notify(db, order: order, kind: kind, reason: next.attentionReason ?? reason)
+                // A payment's alert is keyed by its intent, so a second payment is never deduplicated
+                // into an earlier alert of the same order.
+                try notify(
+                    db, order: order, kind: kind, reason: next.attentionReason ?? reason,
+                    dedupeSuffix: Self.paymentIntentID(of: event))
             }
         }
         try orders.saveState(db, orderID: order.id, next)
@@ -79,14 +83,25 @@ struct OrderTransitions: Sendable {
         return nil
     }
 
-    private func notify(_ db: Connection, order: OrderRecord, kind: NotificationKind, reason: String) throws {
+    private static func paymentIntentID(of event: OrderEvent) -> String? {
+        switch event {
+        case .sessionCompleted(_, _, let paymentIntentID, _), .asyncPaymentSucceeded(_, let paymentIntentID, _):
+            return paymentIntentID
+        default:
+            return nil
+        }
+    }
+
+    private func notify(
+        _ db: Connection, order: OrderRecord, kind: NotificationKind, reason: String, dedupeSuffix: String? = nil
+    ) throws {
         try outbox.enqueue(
             db, kind: "notify", orderID: order.id,
             payload: [
                 "orderId": order.id.lowercased, "orderNumber": order.orderNumber, "kind": kind.rawValue,
                 "reason": reason,
             ],
-            dedupeKey: "notify:\(kind.rawValue):\(order.id.lowercased)")
+            dedupeKey: "notify:\(kind.rawValue):\(order.id.lowercased)" + (dedupeSuffix.map { ":\($0)" } ?? ""))
     }
 }
 

@@ -133,6 +133,24 @@ struct OrderQueriesTests {
         #expect(try h.order(checkout.orderID).state.status == .paid)
     }
 
+    @Test("mark-paid expires the open session first; a payment made before it is applied and mark-paid refused")
+    func markPaidRetiresSession() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        let first = try h.checkout([("p", 1)])
+        _ = try h.service.markPaid(orderID: first.orderID, note: "bank transfer")
+        #expect(h.simulator.session(first.id)?.status == .expired, "the customer can no longer pay it")
+        #expect(try h.order(first.orderID).state.status == .paid)
+
+        let second = try h.checkout([("p", 1)])
+        _ = try h.simulator.pay(sessionID: second.id)  // paid; its webhook not delivered yet
+        #expect {
+            _ = try h.service.markPaid(orderID: second.orderID, note: "bank transfer")
+        } throws: { ($0 as? CheckoutError)?.code == "order_already_paid" }
+        let order = try h.order(second.orderID)
+        #expect(order.state.status == .paid && order.state.paymentIntentID != nil && !order.state.needsAttention)
+    }
+
     @Test("retry-session charges the saved prices, not today's catalog; the PaymentIntent carries the order id")
     func retryKeepsSavedPrices() throws {
         let h = try CheckoutHarness()

@@ -27,6 +27,13 @@ enum Fixture {
                 amountReceived: total)
         ),
         (
+            "markedPaid",
+            OrderState(
+                status: .paid, paymentStatus: .paid, fulfillmentStatus: .pending, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total)
+        ),
+        (
             "confirmed",
             OrderState(
                 status: .confirmed, paymentStatus: .paid, fulfillmentStatus: .success, currentSessionID: "cs_cur",
@@ -168,7 +175,8 @@ enum Fixture {
         "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  -  -  -  =  =  Pd -  =  -  -  -  X  E"),
         "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
         "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -  -"),
-        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
+        "markedPaid":            row("=  -  -  =  -  =  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
+        "paidFulfillmentFailed": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
         "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
         "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
         "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
@@ -295,6 +303,18 @@ struct OrderStateMachineTableTests {
             created,
             .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_1", amountTotal: 5000))
         #expect(paid.newState?.status == .paid)
+    }
+
+    @Test("a payment after mark-paid, or while the order already needs attention, is flagged once per intent")
+    func secondPaymentFlagged() {
+        let marked = OrderStateMachine.apply(Fixture.state("markedPaid"), Fixture.event("completedPaid"))
+        #expect(marked.effects == [.enqueueNotification(.needsAttention)])
+        #expect(marked.newState?.needsAttention == true && marked.newState?.attentionReason?.contains("pi_cur") == true)
+        let busy = OrderStateMachine.apply(Fixture.state("paidFulfillmentFailed"), Fixture.event("completedPaidOld"))
+        let reason = busy.newState?.attentionReason ?? ""
+        #expect(reason.contains("fulfillment failed: boom") && reason.contains("pi_old"), "\(reason)")
+        #expect(
+            busy.newState.map { OrderStateMachine.apply($0, Fixture.event("completedPaidOld")).newState } == .some(nil))
     }
 
     @Test("fulfillment failure flags the order and notifies; retry clears it")
