@@ -285,11 +285,12 @@ public final class CheckoutService: Sendable {
     public func retrySession(orderID: UUID, actor: String = "customer") throws(CheckoutError) -> CheckoutSessionResult {
         let order = try loadOrder(orderID)
         guard order.state.status.isRetryable else { throw .orderNotRetryable(status: order.state.status) }
-        if let current = order.state.currentSessionID {
-            try retireSession(current, order: order)
+        let retired = order.state.currentSessionID
+        if let retired {
+            try retireSession(retired, order: order)
         }
         let decision = try run {
-            try pool.transaction { db -> OrderDecision in
+            try pool.transaction { db -> OrderDecision? in
                 guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
                     throw CheckoutError.orderNotFound
                 }
@@ -298,9 +299,15 @@ public final class CheckoutService: Sendable {
                         ? CheckoutError.orderAlreadyPaid(orderID: orderID)
                         : CheckoutError.orderNotRetryable(status: locked.state.status)
                 }
+                if let current = locked.state.currentSessionID, current != retired {
+                    // A concurrent retry-session already made a new attempt after we read the order:
+                    // answer its session instead of superseding it (it would stay open and payable).
+                    return nil
+                }
                 return try transitions.apply(db, order: locked, event: .beginRetry, actor: actor)
             }
         }
+        guard let decision else { return try resume(try loadOrder(orderID)) }
         logger.info(
             "payment attempt restarted", metadata: ["order_id": "\(orderID)", "reason": "\(decision.reason)"])
         return try startSession(orderID: orderID)

@@ -133,6 +133,26 @@ struct OrderQueriesTests {
         #expect(try h.order(checkout.orderID).state.status == .paid)
     }
 
+    @Test("two concurrent retry-sessions leave one open session: the late one answers the other's attempt")
+    func concurrentRetries() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 5)
+        let checkout = try h.checkout([("p", 1)])
+        // The first Stripe call to arrive (one retry's expire of the old session) is held for a moment,
+        // so the other retry expires, creates and stores its new session before the held one goes on.
+        h.simulator.injectFault(.hang(1), count: 1)
+        let service = h.service
+        let orderID = checkout.orderID
+        let results = concurrently(2) { _ in Result { try service.retrySession(orderID: orderID) } }
+        let ids = try results.map { try $0.get().id }
+        #expect(ids.count == 2 && Set(ids).count == 1, "\(ids)")
+        let open = h.simulator.sessions().filter {
+            $0.metadata["order_id"] == orderID.uuidString.lowercased() && $0.status == .open
+        }
+        #expect(open.map(\.id) == [try h.order(orderID).state.currentSessionID], "exactly one payable session")
+        #expect(try h.stock("p") == 4)
+    }
+
     @Test("mark-paid expires the open session first; a payment made before it is applied and mark-paid refused")
     func markPaidRetiresSession() throws {
         let h = try CheckoutHarness()
