@@ -13,10 +13,17 @@ struct OrderTransitions: Sendable {
     /// Decides and persists. `order` must have been read `FOR UPDATE` in this transaction.
     /// Throws ``CheckoutError/outOfStock(productID:)`` when a ``OrderEffect/reserveStock`` effect
     /// cannot be met (the caller's transaction then rolls back).
+    /// `paidCurrency` is the currency Stripe reports for a payment event (when known): compared with
+    /// the order's, a difference is recorded and nothing is fulfilled.
     func apply(
-        _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil
+        _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil,
+        paidCurrency: String? = nil
     ) throws -> OrderDecision {
-        let decision = OrderStateMachine.apply(order.state, event)
+        let mismatch = paidCurrency.flatMap { paid in
+            paid.lowercased() == order.currency.lowercased()
+                ? nil : "currency \(paid), order currency \(order.currency)"
+        }
+        let decision = OrderStateMachine.apply(order.state, event, currencyMismatch: mismatch)
         guard case .transition(var next, let effects, var reason) = decision else { return decision }
         let needsItems = effects.contains { [.releaseStock, .reserveStock, .reacquireStockOrFlag].contains($0) }
         // Sorted by product so concurrent transactions take product row locks in one order.
