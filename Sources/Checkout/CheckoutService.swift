@@ -199,7 +199,8 @@ public final class CheckoutService: Sendable {
         if decision.newState == nil, before.currentSessionID != session.id {
             // A concurrent attempt stored its session first, or the order moved on (e.g. cancelled)
             // while Stripe was called: retire the session nobody will use.
-            _ = try? gateway.expireSession(session.id, idempotencyKey: "order:\(id):expire:\(session.id)")
+            _ = try? gateway.expireSession(
+                session.id, idempotencyKey: Self.expireKey(orderID: id, sessionID: session.id))
             guard before.currentSessionID != nil else { throw .orderNotRetryable(status: before.status) }
             return try resume(try loadOrder(orderID))
         }
@@ -313,12 +314,20 @@ public final class CheckoutService: Sendable {
         return try startSession(orderID: orderID)
     }
 
+    /// The outbound Idempotency-Key of one expire call: unique per call (its HTTP retries share it).
+    /// Expiring is idempotent at Stripe anyway ("not open" is answered by retrieving the session),
+    /// and a key fixed per session would replay a Stripe 500 to every later call for 24 hours.
+    static func expireKey(orderID: String, sessionID: String) -> String {
+        "order:\(orderID):expire:\(sessionID):\(UUID().uuidString.lowercased())"
+    }
+
     /// Makes sure an old session can no longer take money before a new one is created.
     func retireSession(_ sessionID: String, order: OrderRecord) throws(CheckoutError) {
         let id = order.id.lowercased
         let session: PaymentSession
         do {
-            session = try gateway.expireSession(sessionID, idempotencyKey: "order:\(id):expire:\(sessionID)")
+            session = try gateway.expireSession(
+                sessionID, idempotencyKey: Self.expireKey(orderID: id, sessionID: sessionID))
         } catch {
             if error.isMissing { return }  // Stripe does not know it: nothing can be paid there
             guard case .rejected = error else { throw stripeFailure(error, orderID: order.id, action: "expire") }
