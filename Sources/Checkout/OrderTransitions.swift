@@ -63,9 +63,11 @@ struct OrderTransitions: Sendable {
         // Remember which PaymentIntent belonged to which session, so once the session is superseded
         // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs). Written when
         // the pair changes, and for the outgoing pair when the current session changes.
+        // Only the session the event concerned gets its intent: a late payment of a superseded
+        // session must not credit the current one with that session's intent.
         let before = (order.state.currentSessionID, order.state.paymentIntentID)
         if let sessionID = next.currentSessionID, let intentID = next.paymentIntentID,
-            before != (sessionID, intentID)
+            before != (sessionID, intentID), Self.sessionID(of: event).map({ $0 == sessionID }) ?? true
         {
             try orders.updateSession(db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
         }
@@ -88,6 +90,16 @@ struct OrderTransitions: Sendable {
             taken.append(item)
         }
         return nil
+    }
+
+    private static func sessionID(of event: OrderEvent) -> String? {
+        switch event {
+        case .sessionCompleted(let sessionID, _, _, _), .asyncPaymentSucceeded(let sessionID, _, _),
+            .asyncPaymentFailed(let sessionID, _, _), .sessionExpired(let sessionID):
+            return sessionID
+        default:
+            return nil
+        }
     }
 
     private static func paymentIntentID(of event: OrderEvent) -> String? {
