@@ -30,12 +30,19 @@ extension CheckoutService {
 
     /// Manual reconcile of an unpaid order (money arrived another way). `note` is required (it is
     /// the history row's reason and actor), and fulfillment is enqueued like for a Stripe payment.
+    /// The order's session is expired at Stripe first so the customer cannot pay twice; if it turns
+    /// out paid, that payment is applied and ``CheckoutError/orderAlreadyPaid(orderID:)`` thrown (a
+    /// delayed payment still processing: ``CheckoutError/orderNotRetryable(status:)``).
     /// Throws ``CheckoutError/orderAlreadyPaid(orderID:)`` when the order already received money.
     public func markPaid(orderID: UUID, note: String) throws(CheckoutError) -> AdminOrder {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !note.isEmpty else { throw .validation(field: "note", message: "is required") }
         guard note.count <= 500, !note.unicodeScalars.contains("\u{0}") else {
             throw .validation(field: "note", message: "must be at most 500 characters, without NUL")
+        }
+        let order = try loadOrder(orderID)
+        if !order.state.status.hasReceivedPayment, let current = order.state.currentSessionID {
+            try retireSession(current, order: order)
         }
         try command(orderID, .markPaid(note: note, actor: "admin"), actor: "admin:\(note)") { state in
             .orderAlreadyPaid(orderID: orderID)

@@ -170,6 +170,10 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
         guard value.count <= 254 else { return false }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
+        // At least as strict as Stripe (which answers 400 email_invalid for "a@b"): a domain of two or
+        // more non-empty labels. Accepting less would store an order whose session can never be created.
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else { return false }
         return !value.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
     }
 

@@ -46,7 +46,11 @@ public enum OrderDecision: Sendable, Equatable {
 /// consumed when paid, re-reserved by retry-session.
 public enum OrderStateMachine {
     /// Decides what `event` does to an order in `state`. Pure and total: never throws, never does I/O.
-    public static func apply(_ state: OrderState, _ event: OrderEvent) -> OrderDecision {
+    /// `currencyMismatch` describes a payment made in another currency than the order's (the
+    /// caller compares; events do not carry the currency): the money is recorded, nothing is fulfilled.
+    public static func apply(_ state: OrderState, _ event: OrderEvent, currencyMismatch: String? = nil)
+        -> OrderDecision
+    {
         switch event {
         case .sessionCompleted(let sessionID, let outcome, let paymentIntentID, let amountTotal):
             guard owns(state, sessionID) else {
@@ -54,7 +58,7 @@ public enum OrderStateMachine {
             }
             if outcome.isSettled {
                 return acceptPayment(
-                    state, paymentIntentID: paymentIntentID, amount: amountTotal,
+                    state, paymentIntentID: paymentIntentID, amount: amountTotal, currencyMismatch: currencyMismatch,
                     reason: "checkout session \(sessionID) completed (\(outcome.rawValue))")
             }
             return completedUnpaid(state, sessionID: sessionID, paymentIntentID: paymentIntentID)
@@ -64,7 +68,7 @@ public enum OrderStateMachine {
                 return .noOp(reason: "session \(sessionID) does not belong to this order")
             }
             return acceptPayment(
-                state, paymentIntentID: paymentIntentID, amount: amountTotal,
+                state, paymentIntentID: paymentIntentID, amount: amountTotal, currencyMismatch: currencyMismatch,
                 reason: "delayed payment of session \(sessionID) succeeded")
 
         case .asyncPaymentFailed(let sessionID, let paymentIntentID, let reason):
@@ -208,18 +212,23 @@ public enum OrderStateMachine {
     /// Money arrived. Wins over failed/expired/cancelled; a second, different payment of an already
     /// paid order is flagged for an operator (someone must refund one of them).
     private static func acceptPayment(
-        _ state: OrderState, paymentIntentID: String?, amount: Int64?, reason: String
+        _ state: OrderState, paymentIntentID: String?, amount: Int64?, currencyMismatch: String? = nil,
+        reason: String
     ) -> OrderDecision {
         if state.status.hasReceivedPayment {
-            if let paymentIntentID, let known = state.paymentIntentID, paymentIntentID != known,
-                !state.needsAttention
+            // Any other PaymentIntent is a second payment: also when the order was marked paid by an
+            // admin (no intent known) or already needs attention for something else. Flagged once
+            // per intent (its id is kept in the attention reason).
+            if let paymentIntentID, paymentIntentID != state.paymentIntentID,
+                !(state.attentionReason ?? "").contains(paymentIntentID)
             {
                 var next = state
+                let first = state.paymentIntentID.map { "by \($0)" } ?? "without a payment intent (marked paid)"
+                let flag = "second payment \(paymentIntentID) for an order already paid \(first): refund one"
                 next.needsAttention = true
-                next.attentionReason =
-                    "second payment \(paymentIntentID) for an order already paid by \(known): refund one"
-                return .transition(
-                    next, effects: [.enqueueNotification(.needsAttention)], reason: next.attentionReason!)
+                next.attentionReason = [state.needsAttention ? state.attentionReason : nil, flag]
+                    .compactMap { $0 }.joined(separator: "; ")
+                return .transition(next, effects: [.enqueueNotification(.needsAttention)], reason: flag)
             }
             return .noOp(reason: "order is already \(state.status.rawValue)")
         }
@@ -250,6 +259,25 @@ public enum OrderStateMachine {
             next.paymentStatus = .refunded
             next.fulfillmentStatus = state.fulfillmentStatus
             return .transition(next, effects: effects, reason: why + "; already fully refunded")
+        }
+        let mismatch = [
+            next.amountReceived != state.amountTotal
+                ? "received \(next.amountReceived), order total \(state.amountTotal)" : nil,
+            currencyMismatch,
+        ].compactMap { $0 }
+        if !mismatch.isEmpty {
+            // Not what the order costs: keep the money on record, fulfil nothing, let an operator decide
+            // (retry-fulfillment ships it, or refund).
+            let problem = "paid an amount or currency other than the order's: " + mismatch.joined(separator: "; ")
+            next.fulfillmentStatus = .failed
+            next.fulfillmentError = "not fulfilled: " + mismatch.joined(separator: "; ")
+            next.attentionReason = [next.needsAttention ? next.attentionReason : nil, problem]
+                .compactMap { $0 }.joined(separator: "; ")
+            if !effects.contains(.enqueueNotification(.needsAttention)) {
+                effects.append(.enqueueNotification(.needsAttention))
+            }
+            next.needsAttention = true
+            return .transition(next, effects: effects, reason: why + "; " + problem)
         }
         effects.append(.enqueueFulfillment)
         return .transition(next, effects: effects, reason: why)

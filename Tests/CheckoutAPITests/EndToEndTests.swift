@@ -308,13 +308,15 @@ struct EndToEndTests {
         defer { s.stop() }
         try s.product("sku_a", amount: 300, stock: 4)
         s.sim.injectFault(.status(500), count: 3)  // the first try and both client retries
-        let r = try s.checkout([("sku_a", 1)])
+        let r = try s.checkout([("sku_a", 1)], email: "private@example.com")
         #expect(r.status == 503)
         #expect(r.errorCode == "stripe_unavailable")
         let orderID = try #require((try r.json()["error"] as? [String: Any])?["orderId"] as? String)
         let kept = try s.app.request("GET", "/api/orders/\(orderID)").json()
         #expect(kept["status"] as? String == "pending_payment")
         #expect(kept["checkoutSessionId"] == nil || kept["checkoutSessionId"] is NSNull)
+        // The id travels in the cancel URL: fetched by id, the order never shows the customer's email.
+        #expect(kept["customerEmail"] == nil || kept["customerEmail"] is NSNull, "\(kept)")
         let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
         #expect(retry.status == 201, "\(retry.text)")
         let sessionID = try #require(try retry.json()["id"] as? String)

@@ -112,6 +112,18 @@ struct CreateCheckoutRequestTests {
             body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"@c"}"#, code: "validation_error",
             field: "customerEmail"),
         Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@b"}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@b."}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@.b"}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@b..cd"}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
             body:
                 #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"\#(String(repeating: "a", count: 250))@b.cd"}"#,
             code: "validation_error", field: "customerEmail"),

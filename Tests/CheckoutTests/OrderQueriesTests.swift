@@ -112,6 +112,65 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
+    @Test("retry-session after a delayed payment failed creates a new attempt (failed orders are retryable)")
+    func retryAfterDelayedFailure() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 1)
+        let checkout = try h.checkout([("p", 1)])
+        try h.deliverAll(try h.simulator.completeUnpaid(sessionID: checkout.id))
+        #expect {
+            _ = try h.service.retrySession(orderID: checkout.orderID)
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_retryable" }  // still processing
+        try h.deliverAll(try h.simulator.asyncPaymentFailed(sessionID: checkout.id))
+        #expect(try h.order(checkout.orderID).state.status == .failed)
+        #expect(try h.stock("p") == 1)
+        let retried = try h.service.retrySession(orderID: checkout.orderID)
+        #expect(retried.id != checkout.id)
+        let order = try h.order(checkout.orderID)
+        #expect(order.state.status == .pendingPayment && order.state.currentSessionID == retried.id)
+        #expect(try h.stock("p") == 0)
+        try h.deliverAll(try h.simulator.pay(sessionID: retried.id))
+        #expect(try h.order(checkout.orderID).state.status == .paid)
+    }
+
+    @Test("two concurrent retry-sessions leave one open session: the late one answers the other's attempt")
+    func concurrentRetries() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 5)
+        let checkout = try h.checkout([("p", 1)])
+        // The first Stripe call to arrive (one retry's expire of the old session) is held for a moment,
+        // so the other retry expires, creates and stores its new session before the held one goes on.
+        h.simulator.injectFault(.hang(1), count: 1)
+        let service = h.service
+        let orderID = checkout.orderID
+        let results = concurrently(2) { _ in Result { try service.retrySession(orderID: orderID) } }
+        let ids = try results.map { try $0.get().id }
+        #expect(ids.count == 2 && Set(ids).count == 1, "\(ids)")
+        let open = h.simulator.sessions().filter {
+            $0.metadata["order_id"] == orderID.uuidString.lowercased() && $0.status == .open
+        }
+        #expect(open.map(\.id) == [try h.order(orderID).state.currentSessionID], "exactly one payable session")
+        #expect(try h.stock("p") == 4)
+    }
+
+    @Test("mark-paid expires the open session first; a payment made before it is applied and mark-paid refused")
+    func markPaidRetiresSession() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        let first = try h.checkout([("p", 1)])
+        _ = try h.service.markPaid(orderID: first.orderID, note: "bank transfer")
+        #expect(h.simulator.session(first.id)?.status == .expired, "the customer can no longer pay it")
+        #expect(try h.order(first.orderID).state.status == .paid)
+
+        let second = try h.checkout([("p", 1)])
+        _ = try h.simulator.pay(sessionID: second.id)  // paid; its webhook not delivered yet
+        #expect {
+            _ = try h.service.markPaid(orderID: second.orderID, note: "bank transfer")
+        } throws: { ($0 as? CheckoutError)?.code == "order_already_paid" }
+        let order = try h.order(second.orderID)
+        #expect(order.state.status == .paid && order.state.paymentIntentID != nil && !order.state.needsAttention)
+    }
+
     @Test("retry-session charges the saved prices, not today's catalog; the PaymentIntent carries the order id")
     func retryKeepsSavedPrices() throws {
         let h = try CheckoutHarness()
