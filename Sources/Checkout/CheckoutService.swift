@@ -178,9 +178,11 @@ public final class CheckoutService: Sendable {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")
         } catch {
             let failure = stripeFailure(error, orderID: order.id, action: "create a checkout session")
-            if case .rejected = error {
+            if error.isPermanent {
                 // The same request can never succeed: give the stock back now instead of holding it
                 // until the reconciler notices (an anonymous client could otherwise pin stock at will).
+                // Only a deterministic rejection: a 409 (key in use after a timed-out attempt Stripe
+                // did complete) or a transient 4xx keeps the order, so a retry can still pay for it.
                 try abandonRejectedAttempt(orderID: orderID)
             }
             throw failure

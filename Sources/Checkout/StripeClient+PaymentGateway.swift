@@ -3,7 +3,8 @@ import Stripe
 
 /// The real Stripe client is the domain's payment gateway: this maps the domain's request to
 /// Stripe's parameters, Stripe's session to the domain's, and Stripe's errors to what the domain
-/// acts on (4xx other than 429 → rejected; 429, 5xx, timeouts, transport and decoding → unavailable).
+/// acts on (4xx other than 409/429 → rejected; 409, 429, 5xx, `Stripe-Should-Retry: true`, timeouts,
+/// transport and decoding → unavailable).
 extension StripeClient: PaymentGateway {
     /// `POST /v1/checkout/sessions` with `price_data` lines (mode `payment`).
     public func createSession(_ request: PaymentSessionRequest, idempotencyKey: String) throws(PaymentGatewayError)
@@ -46,7 +47,9 @@ extension PaymentGatewayError {
     /// Reduces a Stripe error to rejected / unavailable.
     init(_ error: StripeError) {
         switch error {
-        case .api(let api) where api.status == 429 || api.status >= 500:
+        case .api(let api) where api.status == 409 || api.status == 429 || api.status >= 500 || api.shouldRetry == true:
+            // 409 is `idempotency_key_in_use` (a concurrent or timed-out attempt with the same key is
+            // still running at Stripe) or a lock conflict: the same request may well succeed later.
             self = .unavailable("Stripe answered \(api.status) \(api.type)")
         case .api(let api):
             self = .rejected(status: api.status, type: api.type, code: api.code, message: api.message ?? "")

@@ -17,10 +17,13 @@ public struct StripeAPIError: Error, Codable, Sendable, Hashable, CustomStringCo
     public var declineCode: String?
     /// `Request-Id` response header (`req_…`), for Stripe support; not part of the JSON.
     public var requestID: String?
+    /// `Stripe-Should-Retry` response header (nil when absent): Stripe's own word on whether the same
+    /// request may succeed later; not part of the JSON.
+    public var shouldRetry: Bool?
 
     public init(
         status: Int, type: String, code: String? = nil, param: String? = nil, message: String? = nil,
-        declineCode: String? = nil, requestID: String? = nil
+        declineCode: String? = nil, requestID: String? = nil, shouldRetry: Bool? = nil
     ) {
         self.status = status
         self.type = type
@@ -29,6 +32,7 @@ public struct StripeAPIError: Error, Codable, Sendable, Hashable, CustomStringCo
         self.message = message
         self.declineCode = declineCode
         self.requestID = requestID
+        self.shouldRetry = shouldRetry
     }
 
     enum CodingKeys: String, CodingKey {
@@ -46,6 +50,7 @@ public struct StripeAPIError: Error, Codable, Sendable, Hashable, CustomStringCo
         message = try c.decodeIfPresent(String.self, forKey: .message)
         declineCode = try c.decodeIfPresent(String.self, forKey: .declineCode)
         requestID = nil
+        shouldRetry = nil
     }
 
     /// Encodes the inner `error` object (wrap it in `Envelope` for the full body).

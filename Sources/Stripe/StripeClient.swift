@@ -165,6 +165,11 @@ public struct StripeClient: Sendable {
                 message: "HTTP \(answer.status) without a Stripe error body")
         error.status = answer.status
         error.requestID = answer.header("Request-Id")
+        switch answer.header("Stripe-Should-Retry")?.lowercased() {
+        case "true": error.shouldRetry = true
+        case "false": error.shouldRetry = false
+        default: error.shouldRetry = nil
+        }
         return error
     }
 }

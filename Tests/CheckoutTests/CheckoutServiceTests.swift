@@ -163,6 +163,55 @@ struct CheckoutServiceTests {
         #expect(try h.checkout([("p", 1)]).url.isEmpty == false)
     }
 
+    @Test(
+        "a 409 (idempotency key in use) or a 4xx with Stripe-Should-Retry: true is unavailable: the order and its stock are kept",
+        arguments: [SimulatorFault.status(409), SimulatorFault(status: 400, shouldRetry: true)])
+    func transientRejectionKeepsOrder(fault: SimulatorFault) throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 1)
+        h.simulator.injectFault(fault, count: 1)
+        var orderID: UUID?
+        do {
+            _ = try h.checkout([("p", 1)])
+            Issue.record("expected stripe_unavailable")
+        } catch let error as CheckoutError {
+            #expect(error.code == "stripe_unavailable")
+            orderID = error.orderID
+        }
+        let id = try #require(orderID)
+        let kept = try h.order(id)
+        #expect(kept.state.status == .pendingPayment && kept.state.stockReserved)
+        #expect(try h.stock("p") == 0, "the order keeps its reservation")
+        // The customer's retry pays for the same order.
+        let retried = try h.service.retrySession(orderID: id)
+        #expect(try h.order(id).state.currentSessionID == retried.id)
+    }
+
+    @Test(
+        "only a deterministic rejection abandons an order",
+        arguments: [
+            (409, "invalid_request_error", nil, false, false),  // idempotency_key_in_use → unavailable
+            (429, "invalid_request_error", nil, false, false),
+            (400, "invalid_request_error", nil, true, true),
+            (400, "invalid_request_error", true, false, false),  // Stripe-Should-Retry: true
+            (400, "idempotency_error", nil, true, false),
+            (401, "invalid_request_error", nil, true, true),
+            (403, "invalid_request_error", nil, true, true),
+            (402, "card_error", nil, true, false),
+            (404, "invalid_request_error", nil, true, false),
+            (500, "api_error", nil, false, false),
+        ] as [(Int, String, Bool?, Bool, Bool)])
+    func gatewayErrorMapping(status: Int, type: String, shouldRetry: Bool?, rejected: Bool, permanent: Bool) {
+        let mapped = PaymentGatewayError(
+            StripeError.api(StripeAPIError(status: status, type: type, shouldRetry: shouldRetry)))
+        if case .rejected = mapped {
+            #expect(rejected)
+        } else {
+            #expect(!rejected)
+        }
+        #expect(mapped.isPermanent == permanent)
+    }
+
     @Test("an expired event of a session Stripe made for the order but we never stored releases the stock")
     func orphanSessionExpiry() throws {
         let h = try CheckoutHarness()
