@@ -162,8 +162,7 @@ public enum OrderStateMachine {
             var next = state
             next.fulfillmentStatus = .pending
             next.fulfillmentError = nil
-            next.needsAttention = false
-            next.attentionReason = nil
+            clearFulfillmentAttention(&next, error: state.fulfillmentError)
             return .transition(next, effects: [.enqueueFulfillment], reason: "fulfillment retried")
 
         case .reservationExpired:
@@ -268,9 +267,9 @@ public enum OrderStateMachine {
         if !mismatch.isEmpty {
             // Not what the order costs: keep the money on record, fulfil nothing, let an operator decide
             // (retry-fulfillment ships it, or refund).
-            let problem = "paid an amount or currency other than the order's: " + mismatch.joined(separator: "; ")
+            let problem = mismatchPrefix + mismatch.joined(separator: "; ")
             next.fulfillmentStatus = .failed
-            next.fulfillmentError = "not fulfilled: " + mismatch.joined(separator: "; ")
+            next.fulfillmentError = notFulfilledPrefix + mismatch.joined(separator: "; ")
             next.attentionReason = [next.needsAttention ? next.attentionReason : nil, problem]
                 .compactMap { $0 }.joined(separator: "; ")
             if !effects.contains(.enqueueNotification(.needsAttention)) {
@@ -378,17 +377,22 @@ public enum OrderStateMachine {
             next.fulfillmentReference = reference
             next.fulfillmentError = nil
             if state.fulfillmentStatus == .failed {
-                next.needsAttention = false
-                next.attentionReason = nil
+                clearFulfillmentAttention(&next, error: state.fulfillmentError)
             }
             return .transition(
                 next, effects: [.enqueueNotification(.orderConfirmed)], reason: "fulfillment succeeded")
         case (.refunded, .pending), (.refunded, .failed):
+            // The goods went out although the money went back (a full refund committed while the
+            // supplier call was in flight): an operator must stop the shipment or recover the goods.
             var next = state
             next.fulfillmentStatus = .success
             next.fulfillmentReference = reference
             next.fulfillmentError = nil
-            return .transition(next, effects: [], reason: "fulfillment succeeded after refund")
+            let problem = "fulfilled after a full refund"
+            next.attentionReason = appendingAttention(state, problem)
+            next.needsAttention = true
+            return .transition(
+                next, effects: [.enqueueNotification(.needsAttention)], reason: "fulfillment succeeded after refund")
         default:
             return .noOp(
                 reason: "fulfillment result ignored: order is \(state.triple)")
@@ -402,7 +406,7 @@ public enum OrderStateMachine {
             next.fulfillmentStatus = .failed
             next.fulfillmentError = error
             next.needsAttention = true
-            next.attentionReason = "fulfillment failed: \(error)"
+            next.attentionReason = appendingAttention(state, fulfillmentAttentionPart(error: error))
             return .transition(
                 next, effects: [.enqueueNotification(.needsAttention)], reason: "fulfillment failed: \(error)")
         case (.refunded, .pending):
@@ -413,5 +417,48 @@ public enum OrderStateMachine {
         default:
             return .noOp(reason: "fulfillment result ignored: order is \(state.triple)")
         }
+    }
+
+    /// The attention reason with `part` appended to the reasons already there (never overwriting
+    /// another reason, e.g. a second payment that must be refunded).
+    static func appendingAttention(_ state: OrderState, _ part: String) -> String {
+        [state.needsAttention ? state.attentionReason : nil, part].compactMap { $0 }.joined(separator: "; ")
+    }
+
+    /// The part of an attention reason a fulfillment failure with `error` added: "fulfillment failed: …",
+    /// or for a payment of another amount/currency (`error` "not fulfilled: …") the mismatch it was
+    /// withheld for, which an operator accepts by retrying fulfillment.
+    static func fulfillmentAttentionPart(error: String) -> String {
+        if error.hasPrefix(notFulfilledPrefix) {
+            return mismatchPrefix + error.dropFirst(notFulfilledPrefix.count)
+        }
+        return "fulfillment failed: \(error)"
+    }
+
+    static let notFulfilledPrefix = "not fulfilled: "
+    static let mismatchPrefix = "paid an amount or currency other than the order's: "
+
+    /// Fulfillment recovered (or is retried): removes only the fulfillment's part of the attention
+    /// reason; the order keeps needing attention while any other reason remains.
+    static func clearFulfillmentAttention(_ next: inout OrderState, error: String?) {
+        guard next.needsAttention, let reason = next.attentionReason else {
+            next.needsAttention = false
+            next.attentionReason = nil
+            return
+        }
+        var remaining = reason
+        if let error {
+            let part = fulfillmentAttentionPart(error: error)
+            if let range = remaining.firstRange(of: "; " + part) {
+                remaining.removeSubrange(range)
+            } else if let range = remaining.firstRange(of: part) {
+                remaining.removeSubrange(range)
+                if remaining.hasPrefix("; ") { remaining.removeFirst(2) }
+            }
+        } else {
+            remaining = ""
+        }
+        next.needsAttention = !remaining.isEmpty
+        next.attentionReason = remaining.isEmpty ? nil : remaining
     }
 }

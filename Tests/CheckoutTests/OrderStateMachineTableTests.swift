@@ -51,6 +51,17 @@ enum Fixture {
                 fulfillmentError: "boom")
         ),
         (
+            "paidFulfillmentFailedFlagged",
+            OrderState(
+                status: .paid, paymentStatus: .paid, fulfillmentStatus: .failed, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, paymentIntentID: "pi_cur",
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total, needsAttention: true,
+                attentionReason:
+                    "second payment pi_2 for an order already paid by pi_cur: refund one; fulfillment failed: boom",
+                fulfillmentError: "boom")
+        ),
+        (
             "failed",
             OrderState(
                 status: .failed, paymentStatus: .failed, currentSessionID: "cs_cur", sessionIDs: ["cs_old"],
@@ -177,6 +188,7 @@ enum Fixture {
         "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -  -"),
         "markedPaid":            row("=  -  -  =  -  =  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
         "paidFulfillmentFailed": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
+        "paidFulfillmentFailedFlagged": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
         "failed":                row("Pd -  PF Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
         "expired":               row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
         "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
@@ -344,6 +356,73 @@ struct OrderStateMachineTableTests {
         let retried = OrderStateMachine.apply(failed.newState!, .retryFulfillment)
         #expect(retried.effects == [.enqueueFulfillment])
         #expect(retried.newState?.needsAttention == false)
+    }
+}
+
+/// Attention bookkeeping of the fulfillment events: (state, event, needsAttention after, a reason part
+/// that must remain, a part that must be gone, whether a needs-attention alert is enqueued).
+struct AttentionCase: CustomTestStringConvertible, Sendable {
+    var state: String
+    var event: String
+    var needsAttention: Bool
+    var keeps: String?
+    var drops: String?
+    var alerts: Bool
+    var testDescription: String { "\(state) + \(event) → attention \(needsAttention)" }
+}
+
+@Suite("OrderStateMachine: attention reasons")
+struct OrderStateMachineAttentionTests {
+    static let cases: [AttentionCase] = [
+        .init(
+            state: "paid", event: "fulfillmentFailed", needsAttention: true, keeps: "fulfillment failed: supplier down",
+            drops: nil, alerts: true),
+        .init(
+            state: "paidFulfillmentFailed", event: "retryFulfillment", needsAttention: false, keeps: nil, drops: "boom",
+            alerts: false),
+        .init(
+            state: "paidFulfillmentFailed", event: "fulfillmentSucceeded", needsAttention: false, keeps: nil,
+            drops: "boom", alerts: false),
+        // F3: another reason (a second payment) survives fulfillment's failure, retry and success.
+        .init(
+            state: "paidFulfillmentFailedFlagged", event: "retryFulfillment", needsAttention: true,
+            keeps: "second payment pi_2", drops: "boom", alerts: false),
+        .init(
+            state: "paidFulfillmentFailedFlagged", event: "fulfillmentSucceeded", needsAttention: true,
+            keeps: "second payment pi_2", drops: "boom", alerts: false),
+        // F1: goods shipped although the money went back: flagged and alerted.
+        .init(
+            state: "refundedFulfillmentPending", event: "fulfillmentSucceeded", needsAttention: true,
+            keeps: "fulfilled after a full refund", drops: nil, alerts: true),
+        .init(
+            state: "refundedFulfillmentFailed", event: "fulfillmentSucceeded", needsAttention: true,
+            keeps: "fulfilled after a full refund", drops: nil, alerts: true),
+    ]
+
+    @Test("fulfillment events add or remove only their own attention reason", arguments: cases)
+    func attention(_ c: AttentionCase) throws {
+        let decision = OrderStateMachine.apply(Fixture.state(c.state), Fixture.event(c.event))
+        let next = try #require(decision.newState)
+        #expect(next.needsAttention == c.needsAttention)
+        #expect(next.needsAttention == (next.attentionReason != nil), "\(next.attentionReason ?? "nil")")
+        if let keeps = c.keeps {
+            #expect(next.attentionReason?.contains(keeps) == true, "\(next.attentionReason ?? "nil")")
+        }
+        if let drops = c.drops {
+            #expect(next.attentionReason?.contains(drops) != true, "\(next.attentionReason ?? "nil")")
+        }
+        #expect(decision.effects.contains(.enqueueNotification(.needsAttention)) == c.alerts)
+    }
+
+    @Test("a second payment's flag survives a fulfillment failure and the admin's successful retry")
+    func secondPaymentSurvivesFulfillment() throws {
+        let flagged = try #require(
+            OrderStateMachine.apply(Fixture.state("paid"), Fixture.event("completedPaidOld")).newState)
+        let failed = try #require(OrderStateMachine.apply(flagged, .fulfillmentFailed(error: "down")).newState)
+        #expect(failed.attentionReason?.contains("pi_old") == true && failed.attentionReason?.contains("down") == true)
+        let retried = try #require(OrderStateMachine.apply(failed, .retryFulfillment).newState)
+        let shipped = try #require(OrderStateMachine.apply(retried, .fulfillmentSucceeded(reference: "r")).newState)
+        #expect(shipped.needsAttention && shipped.attentionReason == flagged.attentionReason)
     }
 }
 
