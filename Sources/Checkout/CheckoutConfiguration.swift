@@ -25,6 +25,18 @@ public struct CheckoutConfiguration: Sendable {
         self.idempotencyWindow = idempotencyWindow
     }
 
+    /// Slack kept inside Stripe's `expires_at` window (30 min … 24 h from when Stripe *receives* the
+    /// create): the value is computed once per attempt and the client's HTTP retries resend it up to
+    /// ~40 s later, so a TTL of exactly 1800 would be refused (400) on a retry.
+    public static let sessionExpirySlack: Int64 = 120
+
+    /// `expires_at` of a session created at `now` (unix seconds): `now + sessionTTL`, clamped into
+    /// `[now + 1800 + slack, now + 86400 - slack]` so it stays valid for every retry of the request.
+    public func sessionExpiresAt(now: Int64) -> Int64 {
+        let ttl = min(max(Int64(sessionTTL), 1800 + Self.sessionExpirySlack), 86_400 - Self.sessionExpirySlack)
+        return now + ttl
+    }
+
     /// `${PUBLIC_ORIGIN}/checkout/success?session_id={CHECKOUT_SESSION_ID}` (Stripe fills in the id).
     public var successURL: String {
         trimmedOrigin + "/checkout/success?session_id={CHECKOUT_SESSION_ID}"

@@ -172,7 +172,7 @@ public final class CheckoutService: Sendable {
             successURL: configuration.successURL, cancelURL: configuration.cancelURL(orderID: order.id),
             clientReferenceID: order.orderNumber, metadata: ["order_id": id, "order_number": order.orderNumber],
             paymentIntentMetadata: ["order_id": id], customerEmail: order.customerEmail,
-            expiresAt: Int64(now().timeIntervalSince1970) + Int64(configuration.sessionTTL))
+            expiresAt: configuration.sessionExpiresAt(now: Int64(now().timeIntervalSince1970)))
         let session: PaymentSession
         do {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")

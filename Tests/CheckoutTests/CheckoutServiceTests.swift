@@ -212,6 +212,25 @@ struct CheckoutServiceTests {
         #expect(mapped.isPermanent == permanent)
     }
 
+    @Test(
+        "expires_at keeps 120 s inside Stripe's 30 min … 24 h window, so client retries of the request stay valid",
+        arguments: [(1800, 1920), (1900, 1920), (1920, 1920), (3600, 3600), (86_280, 86_280), (86_400, 86_280)])
+    func sessionExpiresAtClamped(ttl: Int, expected: Int64) {
+        let configuration = CheckoutConfiguration(sessionTTL: ttl)
+        #expect(configuration.sessionExpiresAt(now: 1_000_000) == 1_000_000 + expected)
+    }
+
+    @Test("with CHECKOUT_SESSION_TTL=1800 the session's expires_at leaves room for a retry 40 s later")
+    func minimumTTLSession() throws {
+        let h = try CheckoutHarness(
+            configuration: CheckoutConfiguration(publicOrigin: "http://shop.test", sessionTTL: 1800))
+        try h.product("p")
+        let before = Int64(Date().timeIntervalSince1970)
+        let result = try h.checkout([("p", 1)])
+        let expiresAt = try #require(h.simulator.session(result.id)?.expiresAt)
+        #expect(expiresAt >= before + 1800 + 60, "a retry 40 s later still has ≥ 30 min")
+    }
+
     @Test("an expired event of a session Stripe made for the order but we never stored releases the stock")
     func orphanSessionExpiry() throws {
         let h = try CheckoutHarness()
