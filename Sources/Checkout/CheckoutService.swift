@@ -339,6 +339,13 @@ public final class CheckoutService: Sendable {
             } catch {
                 throw stripeFailure(error, orderID: order.id, action: "retrieve a checkout session")
             }
+            guard session.status != .open else {
+                // Expire was refused for another reason than "not open": the old session can still
+                // take money, so no new one may be created (nor the order marked paid) yet.
+                logger.warning(
+                    "old session still open after a refused expire", metadata: ["order_id": "\(order.id)"])
+                throw .stripeUnavailable(orderID: order.id, detail: "session \(sessionID) could not be expired")
+            }
         }
         try run {
             try pool.withConnection { db in

@@ -26,6 +26,24 @@ struct SessionBookkeepingTests {
         #expect(keys.allSatisfy { $0.hasPrefix("order:\(checkout.orderID.uuidString.lowercased()):expire:") })
     }
 
+    @Test("an expire refused with a 4xx while the old session is still open: no new session, stripe_unavailable")
+    func refusedExpireOfOpenSession() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        let checkout = try h.checkout([("p", 1)])
+        h.simulator.injectFault(.status(400), count: 1)  // a 4xx that is not "session not open"
+        #expect {
+            _ = try h.service.retrySession(orderID: checkout.orderID)
+        } throws: { ($0 as? CheckoutError)?.code == "stripe_unavailable" }
+        #expect(h.simulator.session(checkout.id)?.status == .open)
+        #expect(h.simulator.sessions().count == 1, "no second payable session while the first is open")
+        let order = try h.order(checkout.orderID)
+        #expect(order.state.status == .pendingPayment && order.state.currentSessionID == checkout.id)
+        // Once the expire goes through, the retry proceeds.
+        let retried = try h.service.retrySession(orderID: checkout.orderID)
+        #expect(retried.id != checkout.id)
+    }
+
     @Test("a late payment of a superseded session records its intent on that session, not on the current one")
     func intentOnItsOwnSession() throws {
         let h = try CheckoutHarness()
