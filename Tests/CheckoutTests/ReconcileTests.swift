@@ -48,6 +48,45 @@ struct ReconcileTests {
         #expect(try h.service.reconcilePendingOrders(staleSeconds: 300).isEmpty)
     }
 
+    @Test("a session Stripe no longer knows (404) ends the order expired once its TTL passed, releasing stock")
+    func missingSessionExpires() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 5)
+        let young = try h.checkout([("p", 1)])
+        let old = try h.checkout([("p", 2)])
+        h.simulator.reset()  // Stripe forgets both sessions
+        try h.pool.withConnection { db in
+            try db.execute("UPDATE orders SET session_checked_at = now() - interval '1 hour'")
+            try db.execute(
+                "UPDATE orders SET updated_at = now() - interval '3 hours' WHERE id = $1", [old.orderID])
+        }
+        let results = try h.service.reconcilePendingOrders(staleSeconds: 300)
+        let byOrder = Dictionary(uniqueKeysWithValues: results.map { ($0.orderID, $0.result) })
+        #expect(byOrder[old.orderID] == "applied")
+        #expect(byOrder[young.orderID] == "error", "within its TTL a 404 may be a transient mix-up")
+        let expired = try h.order(old.orderID)
+        #expect(expired.state.status == .expired && !expired.state.stockReserved)
+        #expect(try h.stock("p") == 4, "the old order's 2 units are back")
+    }
+
+    @Test("a pass stops asking Stripe after 3 unavailable answers in a row; the rest is skipped, not dropped")
+    func circuitBreaker() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        for _ in 0..<6 { _ = try h.checkout([("p", 1)]) }
+        try h.pool.withConnection { db in
+            try db.execute("UPDATE orders SET session_checked_at = now() - interval '1 hour'")
+        }
+        h.simulator.injectFault(.status(500), count: 10)
+        let before = h.simulator.requests().filter { $0.method == "GET" }.count
+        let results = try h.service.reconcilePendingOrders(staleSeconds: 300)
+        let gets = h.simulator.requests().filter { $0.method == "GET" }.count - before
+        #expect(gets == 3, "\(results)")
+        #expect(results.count == 6)
+        #expect(results.filter { $0.result == "error" }.count == 3)
+        #expect(results.filter { $0.result == "skipped" }.count == 3)
+    }
+
     @Test("concurrent passes never check one order twice")
     func concurrentPasses() throws {
         let h = try CheckoutHarness(poolSize: 10)

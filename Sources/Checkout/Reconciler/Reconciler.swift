@@ -126,13 +126,19 @@ public final class Reconciler: Sendable {
             report.errors.append("pending orders: \(error.code)")
             return
         }
+        let skipped = results.filter { $0.result == "skipped" }.count
+        if skipped > 0 {
+            report.errors.append("pending orders: \(skipped) skipped after repeated Stripe unavailability")
+        }
         // Every claimed order was pending_payment, whose payment and fulfillment are pending / not_attempted.
         let from = StatusTriple(.pendingPayment, .pending, .notAttempted).description
         for result in results {
             let id = result.orderID.lowercased
             switch result.result {
             case "error":
-                report.errors.append("order \(id): Stripe: \(String(result.detail.prefix(200)))")
+                report.errors.append("order \(id): \(String(result.detail.prefix(200)))")
+                continue
+            case "skipped":
                 continue
             case "applied":
                 guard let after = try? loadRecord(result.orderID) else {
