@@ -28,10 +28,11 @@ extension CheckoutService {
     /// `expired` and gives its stock back; so does one whose session Stripe no longer knows (404) once
     /// that session would have expired. Stripe failures are reported and retried on a later pass; after
     /// three unavailable answers in a row the rest of the batch is `skipped`; a database error on one
-    /// order is reported for that order and the pass goes on.
-    public func reconcilePendingOrders(staleSeconds: Int = 300, limit: Int = 100) throws(CheckoutError)
-        -> [ReconcileResult]
-    {
+    /// order is reported for that order and the pass goes on. `shouldStop` is asked before each order
+    /// (shutdown): once true, the rest is `skipped`.
+    public func reconcilePendingOrders(
+        staleSeconds: Int = 300, limit: Int = 100, shouldStop: @Sendable () -> Bool = { false }
+    ) throws(CheckoutError) -> [ReconcileResult] {
         let claimed = try run {
             try pool.withConnection { db in
                 try orders.claimStalePendingOrders(db, staleSeconds: staleSeconds, limit: max(1, min(limit, 1000)))
@@ -40,6 +41,13 @@ extension CheckoutService {
         var results: [ReconcileResult] = []
         var consecutiveUnavailable = 0
         for (index, orderID) in claimed.enumerated() {
+            if shouldStop() {
+                // Shutting down: the rest waits for the next pass (of this or another instance).
+                results += claimed[index...].map {
+                    .init(orderID: $0, result: "skipped", detail: "stopped: shutting down")
+                }
+                break
+            }
             guard consecutiveUnavailable < Self.reconcileUnavailableLimit else {
                 // Circuit breaker: Stripe is down or hanging (each call up to the client's full retry
                 // budget); the rest wait for a later pass instead of holding the pass (and the

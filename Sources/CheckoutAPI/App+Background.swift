@@ -66,8 +66,8 @@ extension App {
     }
 
     /// Starts what `serve` runs besides HTTP: the outbox worker (unless `OUTBOX_CONCURRENCY=0`) and
-    /// the periodic reconciler (unless `RECONCILE_INTERVAL=0`). Returns their stop functions, in
-    /// stop order, for ``RunningApp/stop()`` (which calls them after HTTP drained, before the pool closes).
+    /// the periodic reconciler (unless `RECONCILE_INTERVAL=0`). Returns their stop functions for
+    /// ``RunningApp/stop()`` (which runs them concurrently with the HTTP drain, before the pool closes).
     static func startBackground(
         config: AppConfig, pool: ConnectionPool, services: AppServices, logger: Logger, metrics: Metrics, boundPort: Int
     ) -> [@Sendable () -> Void] {
@@ -86,6 +86,7 @@ extension App {
             }
             task.start()
             stops.append {
+                reconciler.cancel()  // a running pass stops between orders
                 if !task.stop(timeout: 30) {
                     logger.warning("reconciler pass still running at shutdown; abandoned")
                 }

@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Postgres
+import Synchronization
 import Testing
 
 @testable import Checkout
@@ -85,6 +87,37 @@ struct ReconcileTests {
         #expect(results.count == 6)
         #expect(results.filter { $0.result == "error" }.count == 3)
         #expect(results.filter { $0.result == "skipped" }.count == 3)
+    }
+
+    @Test("a cancelled reconciler stops between orders: shutdown does not wait for a batch of Stripe calls")
+    func cancelStopsBetweenOrders() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        for _ in 0..<4 { _ = try h.checkout([("p", 1)]) }
+        try h.pool.withConnection { db in
+            try db.execute("UPDATE orders SET session_checked_at = now() - interval '1 hour'")
+        }
+        let before = h.simulator.requests().filter { $0.method == "GET" }.count
+        let calls = Mutex(0)
+        let results = try h.service.reconcilePendingOrders(
+            staleSeconds: 300,
+            shouldStop: {
+                calls.withLock {
+                    $0 += 1; return $0 > 1
+                }
+            })
+        #expect(h.simulator.requests().filter { $0.method == "GET" }.count - before == 1)
+        #expect(results.filter { $0.result == "skipped" }.count == 3)
+
+        try h.pool.withConnection { db in
+            try db.execute("UPDATE orders SET session_checked_at = now() - interval '1 hour'")
+        }
+        let reconciler = Reconciler(
+            service: h.service, configuration: .init(staleAfter: 300), logger: Logger(label: "test"))
+        reconciler.cancel()
+        let report = reconciler.runOnce()
+        #expect(h.simulator.requests().filter { $0.method == "GET" }.count - before == 1, "\(report)")
+        #expect(report.errors.isEmpty)
     }
 
     @Test("concurrent passes never check one order twice")

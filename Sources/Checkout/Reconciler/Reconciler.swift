@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 
 /// Repairs what webhooks and crashes can leave behind (API.md §6). One pass:
 ///
@@ -44,6 +45,14 @@ public final class Reconciler: Sendable {
     public let configuration: Configuration
     let logger: Logger
     private let outbox = OutboxStore()
+    private let cancelled = Atomic<Bool>(false)
+
+    /// Asks a running (and every later) pass to stop between orders: shutdown must not wait for a
+    /// whole batch of Stripe calls. Not undone.
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
+
+    /// True once ``cancel()`` was called.
+    public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
     /// A reconciler working through `service` (its pool and its Stripe gateway).
     public init(service: CheckoutService, configuration: Configuration, logger: Logger) {
@@ -86,7 +95,9 @@ public final class Reconciler: Sendable {
 
     private func pass(_ report: inout ReconcileReport) {
         reconcilePending(&report)
+        guard !isCancelled else { return }
         releaseEndedReservations(&report)
+        guard !isCancelled else { return }
         healFulfillment(&report)
     }
 
@@ -121,13 +132,14 @@ public final class Reconciler: Sendable {
         let results: [ReconcileResult]
         do {
             results = try service.reconcilePendingOrders(
-                staleSeconds: configuration.staleAfter, limit: configuration.batchSize)
+                staleSeconds: configuration.staleAfter, limit: configuration.batchSize,
+                shouldStop: { [self] in isCancelled })
         } catch {
             report.errors.append("pending orders: \(error.code)")
             return
         }
         let skipped = results.filter { $0.result == "skipped" }.count
-        if skipped > 0 {
+        if skipped > 0, !isCancelled {
             report.errors.append("pending orders: \(skipped) skipped after repeated Stripe unavailability")
         }
         // Every claimed order was pending_payment, whose payment and fulfillment are pending / not_attempted.
