@@ -1,4 +1,5 @@
 import CheckoutAPI
+import Checkout
 import Testing
 
 @Suite("AppConfig: outbox worker, reconciler and notification settings")
@@ -17,13 +18,23 @@ struct BackgroundConfigTests {
         #expect(c.outboxConcurrency == 2)
         #expect(c.outboxPollInterval == 1)
         #expect(c.outboxLeaseSeconds == 60)
-        #expect(c.outboxMaxAttempts == 8)
+        #expect(c.outboxMaxAttempts == 20)
         #expect(c.outboxBackoffBase == 2)
         #expect(c.outboxBackoffMax == 600)
         #expect(c.outboxHTTPTimeout == 10)
         #expect(c.reconcileInterval == 300)
         #expect(c.reconcileStaleAfter == 900)
         #expect(c.publicBaseURL == nil)
+    }
+
+    @Test("the default retries ride out a supplier outage of about an hour, even with the shortest jitter")
+    func defaultRetriesSurviveAnHour() throws {
+        let c = try Self.load([:])
+        let backoff = Backoff(base: c.outboxBackoffBase, cap: c.outboxBackoffMax)
+        // Attempts 1…max-1 fail and wait; the last one gives up. unit 0 = the shortest jittered wait.
+        let shortest = (1..<c.outboxMaxAttempts).reduce(0.0) { $0 + backoff.delay(afterAttempt: $1, unit: 0) }
+        #expect(shortest >= 55 * 60, "gives up after \(shortest / 60) min")
+        #expect(OutboxWorkerConfiguration().maxAttempts == c.outboxMaxAttempts)
     }
 
     @Test("every setting is read")

@@ -21,7 +21,7 @@ public struct OutboxWorkerConfiguration: Sendable {
     /// at least one attempt and one runner).
     public init(
         instanceID: String = OutboxWorkerConfiguration.defaultInstanceID(), pollInterval: Double = 1,
-        leaseSeconds: Double = 60, maxAttempts: Int = 8, backoff: Backoff = Backoff(base: 2, cap: 600),
+        leaseSeconds: Double = 60, maxAttempts: Int = 20, backoff: Backoff = Backoff(base: 2, cap: 600),
         concurrency: Int = 2, stopTimeout: Double = 15
     ) {
         self.instanceID = instanceID

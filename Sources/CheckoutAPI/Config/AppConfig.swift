@@ -86,8 +86,10 @@ public struct AppConfig: Sendable {
     /// `OUTBOX_LEASE_SECONDS`: seconds a claimed job stays claimed; after that a dead worker's job is
     /// run again. 2–3600, and above `OUTBOX_HTTP_TIMEOUT` + 1. Default 60.
     public var outboxLeaseSeconds: Int = 60
-    /// `OUTBOX_MAX_ATTEMPTS`: attempts per job before it is given up, 1–100. Default 8.
-    public var outboxMaxAttempts: Int = 8
+    /// `OUTBOX_MAX_ATTEMPTS`: attempts per job before it is given up, 1–100. Default 20: with the
+    /// default backoff (2 s doubling, capped at 600 s, equal jitter) a job keeps trying for ~58–117 min,
+    /// so a supplier outage of about an hour is ridden out (8 gave up after 2–4 min).
+    public var outboxMaxAttempts: Int = 20
     /// `OUTBOX_BACKOFF_BASE`: seconds before the first retry (doubling, jittered), 0.01–3600. Default 2.
     public var outboxBackoffBase: Double = 2
     /// `OUTBOX_BACKOFF_MAX`: longest delay between retries in seconds, ≥ the base, ≤ 86400. Default 600.
