@@ -63,7 +63,9 @@ extension App {
     public static func start(
         config: AppConfig, logger: Logger, metrics: Metrics = Metrics(), stripe: StripeClient? = nil
     ) throws -> RunningApp {
-        let pool = ConnectionPool(url: config.databaseURL.reveal(), maxConnections: config.dbPoolSize)
+        let pool = ConnectionPool(
+            url: config.databaseURL.reveal(), maxConnections: config.dbPoolSize,
+            checkoutTimeout: .milliseconds(Int64(AppConfig.dbPoolCheckoutTimeout * 1000)))
         do {
             let applied = try Migrator(directory: URL(fileURLWithPath: config.migrationsDirectory)).migrate(pool)
             if !applied.isEmpty {

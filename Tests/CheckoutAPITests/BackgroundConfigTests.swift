@@ -40,13 +40,13 @@ struct BackgroundConfigTests {
     @Test("every setting is read")
     func values() throws {
         let c = try Self.load([
-            "OUTBOX_CONCURRENCY": "0", "OUTBOX_POLL_INTERVAL": "0.25", "OUTBOX_LEASE_SECONDS": "5",
+            "OUTBOX_CONCURRENCY": "0", "OUTBOX_POLL_INTERVAL": "0.25", "OUTBOX_LEASE_SECONDS": "15",
             "OUTBOX_MAX_ATTEMPTS": "3", "OUTBOX_BACKOFF_BASE": "0.5", "OUTBOX_BACKOFF_MAX": "30",
             "OUTBOX_HTTP_TIMEOUT": "4", "RECONCILE_STALE_AFTER": "0", "PUBLIC_BASE_URL": "https://ops.example/",
         ])
         #expect(c.outboxConcurrency == 0)
         #expect(c.outboxPollInterval == 0.25)
-        #expect(c.outboxLeaseSeconds == 5)
+        #expect(c.outboxLeaseSeconds == 15)
         #expect(c.outboxMaxAttempts == 3)
         #expect(c.outboxBackoffBase == 0.5)
         #expect(c.outboxBackoffMax == 30)
@@ -66,6 +66,8 @@ struct BackgroundConfigTests {
             (["OUTBOX_POLL_INTERVAL": "fast"], "OUTBOX_POLL_INTERVAL"),
             (["OUTBOX_LEASE_SECONDS": "1"], "OUTBOX_LEASE_SECONDS"),
             (["OUTBOX_LEASE_SECONDS": "10", "OUTBOX_HTTP_TIMEOUT": "10"], "OUTBOX_LEASE_SECONDS"),
+            // The lease covers the POST and two waits for a pooled connection (5 s each) + 1 s.
+            (["OUTBOX_LEASE_SECONDS": "20", "OUTBOX_HTTP_TIMEOUT": "10"], "OUTBOX_LEASE_SECONDS"),
             (["OUTBOX_MAX_ATTEMPTS": "0"], "OUTBOX_MAX_ATTEMPTS"),
             (["OUTBOX_BACKOFF_BASE": "0"], "OUTBOX_BACKOFF_BASE"),
             (["OUTBOX_BACKOFF_BASE": "5", "OUTBOX_BACKOFF_MAX": "1"], "OUTBOX_BACKOFF_MAX"),

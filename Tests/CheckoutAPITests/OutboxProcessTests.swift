@@ -112,7 +112,7 @@ struct OutboxProcessTests {
         let env = Self.env(
             database.url,
             [
-                "FULFILLMENT_WEBHOOK_URL": supplier.url.absoluteString, "OUTBOX_LEASE_SECONDS": "6",
+                "FULFILLMENT_WEBHOOK_URL": supplier.url.absoluteString, "OUTBOX_LEASE_SECONDS": "16",
                 "OUTBOX_HTTP_TIMEOUT": "5",
             ])
         let orderID = try #require(try Self.paidOrders(pool, 1).first)

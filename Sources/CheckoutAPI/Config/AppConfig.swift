@@ -83,8 +83,12 @@ public struct AppConfig: Sendable {
     public var outboxConcurrency: Int = 2
     /// `OUTBOX_POLL_INTERVAL`: seconds between polls for due jobs while idle, 0.05–60. Default 1.
     public var outboxPollInterval: Double = 1
+    /// How long a caller waits for a pooled database connection (seconds) before `poolTimeout`.
+    public static let dbPoolCheckoutTimeout: Double = 5
+
     /// `OUTBOX_LEASE_SECONDS`: seconds a claimed job stays claimed; after that a dead worker's job is
-    /// run again. 2–3600, and above `OUTBOX_HTTP_TIMEOUT` + 1. Default 60.
+    /// run again. 2–3600, and at least `OUTBOX_HTTP_TIMEOUT` + 2 × ``dbPoolCheckoutTimeout`` + 1 (a job's
+    /// worst-case run time). Default 60.
     public var outboxLeaseSeconds: Int = 60
     /// `OUTBOX_MAX_ATTEMPTS`: attempts per job before it is given up, 1–100. Default 20: with the
     /// default backoff (2 s doubling, capped at 600 s, equal jitter) a job keeps trying for ~58–117 min,
@@ -421,13 +425,15 @@ extension Reader {
             "OUTBOX_BACKOFF_MAX", default: max(c.outboxBackoffMax, c.outboxBackoffBase), in: c.outboxBackoffBase...86400
         )
         c.outboxHTTPTimeout = try seconds("OUTBOX_HTTP_TIMEOUT", default: c.outboxHTTPTimeout, in: 0.5...120)
-        // A job (one POST plus two short queries) must end before its lease does, or a second worker
-        // could run it while the first is still waiting for the answer.
-        guard Double(c.outboxLeaseSeconds) >= c.outboxHTTPTimeout + 1 else {
+        // A job (one POST plus two short queries, each of which may wait up to the pool's checkout
+        // timeout for a connection) must end before its lease does, or a second worker could run it
+        // while the first is still waiting.
+        let minimumLease = c.outboxHTTPTimeout + 2 * AppConfig.dbPoolCheckoutTimeout + 1
+        guard Double(c.outboxLeaseSeconds) >= minimumLease else {
             throw ConfigError(
                 variable: "OUTBOX_LEASE_SECONDS",
                 message:
-                    "OUTBOX_LEASE_SECONDS (\(c.outboxLeaseSeconds)) must be at least OUTBOX_HTTP_TIMEOUT + 1 (\(Self.format(c.outboxHTTPTimeout + 1)))"
+                    "OUTBOX_LEASE_SECONDS (\(c.outboxLeaseSeconds)) must be at least OUTBOX_HTTP_TIMEOUT + 2 × the pool's checkout timeout (\(Self.format(AppConfig.dbPoolCheckoutTimeout)) s) + 1 (\(Self.format(minimumLease)))"
             )
         }
         c.reconcileStaleAfter = try int(
