@@ -58,6 +58,26 @@ struct OutboxPiecesTests {
         )
     }
 
+    @Test(
+        "a merged needs-attention alert shows the order's current reason, not the first one enqueued",
+        arguments: [
+            // (kind, enqueued reason, order needs attention, order's reason, expected)
+            (
+                "needs_attention", "fulfillment failed: a", true, "fulfillment failed: a; second payment pi_2",
+                "fulfillment failed: a; second payment pi_2"
+            ),
+            ("needs_attention", "fulfillment failed: a", false, nil, "fulfillment failed: a"),
+            ("needs_attention", nil, true, "x", "x"),
+            ("order_confirmed", "fulfillment succeeded", true, "x", "fulfillment succeeded"),
+        ] as [(String, String?, Bool, String?, String?)])
+    func notificationReason(kind: String, enqueued: String?, flagged: Bool, current: String?, expected: String?)
+        throws
+    {
+        let kind = try #require(NotificationKind(rawValue: kind))
+        let state = OrderState(amountTotal: 100, needsAttention: flagged, attentionReason: current)
+        #expect(NotificationJob.reason(kind: kind, enqueued: enqueued, order: state) == expected)
+    }
+
     @Test("order-confirmed text carries the reference when there is one")
     func confirmedText() {
         let facts = NotificationText.Facts(

@@ -44,7 +44,7 @@ public struct NotificationJob: OutboxJobHandler {
         let facts = NotificationText.Facts(
             kind: kind, orderNumber: record?.orderNumber ?? job.payload["orderNumber"] ?? orderID.lowercased,
             amountTotal: record?.state.amountTotal, currency: record?.currency,
-            reason: job.payload["reason"] ?? record?.state.attentionReason,
+            reason: Self.reason(kind: kind, enqueued: job.payload["reason"], order: record?.state),
             reference: record?.state.fulfillmentReference,
             adminURL: NotificationText.adminURL(base: adminBaseURL, orderID: orderID))
         let text = NotificationText.render(facts)
@@ -70,6 +70,16 @@ public struct NotificationJob: OutboxJobHandler {
         case .failure(let failure):
             return .retry(error: "notification webhook: \(failure.description)")
         }
+    }
+
+    /// The reason a notification shows. A needs-attention alert is deduplicated per order (and per
+    /// payment), so a later flag merges into a job still waiting with the *first* reason in its payload:
+    /// while the order still needs attention, its current (accumulated) reason is the one to show.
+    public static func reason(kind: NotificationKind, enqueued: String?, order: OrderState?) -> String? {
+        if kind == .needsAttention, let order, order.needsAttention, let current = order.attentionReason {
+            return current
+        }
+        return enqueued ?? order?.attentionReason
     }
 
     public func gaveUp(_ job: OutboxJob, error: String) {
