@@ -79,7 +79,8 @@ extension CheckoutService {
             guard age > TimeInterval(configuration.sessionTTL) else {
                 return .init(orderID: orderID, result: "unchanged", detail: "waiting for a session")
             }
-            return try reconcileTransition(orderID, .reservationExpired)
+            return try reconcileTransition(
+                orderID, .reservationExpired, olderThan: TimeInterval(configuration.sessionTTL))
         }
         let session: PaymentSession
         do {
@@ -91,7 +92,9 @@ extension CheckoutService {
                 // would have expired by now anyway: end the order as expired so its stock comes back
                 // instead of being pinned, and re-checked at Stripe, forever.
                 logger.warning("reconcile: session unknown to Stripe", metadata: ["order_id": "\(orderID)"])
-                return try reconcileTransition(orderID, .sessionExpired(sessionID: sessionID))
+                return try reconcileTransition(
+                    orderID, .sessionExpired(sessionID: sessionID),
+                    olderThan: TimeInterval(configuration.sessionExpiresAt(now: 0)))
             }
             logger.warning("reconcile: Stripe unavailable", metadata: ["order_id": "\(orderID)"])
             var result = ReconcileResult(orderID: orderID, result: "error", detail: "Stripe: \(error)")
@@ -104,11 +107,19 @@ extension CheckoutService {
             detail: decision?.reason ?? "session \(sessionID) is \(session.status.rawValue)")
     }
 
-    private func reconcileTransition(_ orderID: UUID, _ event: OrderEvent) throws(CheckoutError) -> ReconcileResult {
+    /// Applies `event` under the order's row lock, only if the order was last changed more than
+    /// `olderThan` seconds ago *as seen under the lock*: the age checked before locking may be stale
+    /// (a retry-session in between must not have its fresh reservation expired).
+    private func reconcileTransition(_ orderID: UUID, _ event: OrderEvent, olderThan: TimeInterval)
+        throws(CheckoutError) -> ReconcileResult
+    {
         let decision = try run {
-            try pool.transaction { db in
+            try pool.transaction { db -> OrderDecision in
                 guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
                     throw CheckoutError.orderNotFound
+                }
+                guard now().timeIntervalSince(locked.updatedAt) > olderThan else {
+                    return .noOp(reason: "order changed meanwhile")
                 }
                 return try transitions.apply(db, order: locked, event: event, actor: "system:reconciler")
             }

@@ -120,6 +120,47 @@ struct ReconcileTests {
         #expect(report.errors.isEmpty)
     }
 
+    @Test("a reservation expiry rechecks the order's age under the lock: a retry in between is left alone")
+    func reservationExpiryRechecksAge() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 3)
+        h.simulator.injectFault(.status(503), count: 1)
+        var orphan: UUID?
+        do {
+            _ = try h.checkout([("p", 1)])
+        } catch let error as CheckoutError {
+            orphan = error.orderID
+        }
+        let id = try #require(orphan)
+        try h.pool.withConnection { db in
+            try db.execute(
+                "UPDATE orders SET session_checked_at = now() - interval '1 hour', updated_at = now() - interval '2 hours'"
+            )
+        }
+        // The pass reads the order (old), then — before it locks the row — the order changes (as a
+        // retry-session would: updated_at = now()). The clock's first reading is the moment in between.
+        let pool = h.pool
+        let armed = Mutex(true)
+        let service = CheckoutService(
+            pool: h.pool, gateway: h.client, configuration: CheckoutConfiguration(publicOrigin: "http://shop.test"),
+            logger: Logger(label: "test"),
+            now: {
+                if armed.withLock({
+                    let was = $0; $0 = false; return was
+                }) {
+                    _ = try? pool.withConnection { db in
+                        try db.execute("UPDATE orders SET updated_at = now() WHERE id = $1", [id])
+                    }
+                }
+                return Date()
+            })
+        let results = try service.reconcilePendingOrders(staleSeconds: 300)
+        #expect(results.map(\.result) == ["unchanged"], "\(results)")
+        let order = try h.order(id)
+        #expect(order.state.status == .pendingPayment && order.state.stockReserved)
+        #expect(try h.stock("p") == 2)
+    }
+
     @Test("concurrent passes never check one order twice")
     func concurrentPasses() throws {
         let h = try CheckoutHarness(poolSize: 10)
