@@ -386,7 +386,8 @@ public final class CheckoutService: Sendable {
                 if session.metadata["order_id"] == orderID.lowercased {
                     locked.state.sessionIDs.insert(session.id)  // ours by its metadata, even if never stored
                 }
-                return try transitions.apply(db, order: locked, event: event, actor: actor)
+                return try transitions.apply(
+                    db, order: locked, event: event, actor: actor, paidCurrency: session.currency)
             }
         }
     }

@@ -72,10 +72,13 @@ public struct PaymentSession: Sendable, Equatable {
     public var metadata: [String: String]
     /// Unix seconds.
     public var expiresAt: Int64?
+    /// Three-letter ISO code, lower case, as Stripe reports it: a payment in another currency than the
+    /// order's is recorded but not fulfilled, whichever path (webhook, reconciler, sync) applies it.
+    public var currency: String?
 
     public init(
         id: String, url: String?, status: Status, paymentStatus: SessionPaymentOutcome?, paymentIntentID: String?,
-        amountTotal: Int64?, metadata: [String: String], expiresAt: Int64?
+        amountTotal: Int64?, metadata: [String: String], expiresAt: Int64?, currency: String? = nil
     ) {
         self.id = id
         self.url = url
@@ -85,6 +88,7 @@ public struct PaymentSession: Sendable, Equatable {
         self.amountTotal = amountTotal
         self.metadata = metadata
         self.expiresAt = expiresAt
+        self.currency = currency
     }
 
     /// What this snapshot means for the order, if anything: a completed session is a payment (or a

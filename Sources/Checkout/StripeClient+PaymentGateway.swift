@@ -76,7 +76,8 @@ extension PaymentSession {
         self.init(
             id: session.id, url: session.url, status: status,
             paymentStatus: SessionPaymentOutcome(session.paymentStatus), paymentIntentID: session.paymentIntent,
-            amountTotal: session.amountTotal, metadata: session.metadata, expiresAt: session.expiresAt)
+            amountTotal: session.amountTotal, metadata: session.metadata, expiresAt: session.expiresAt,
+            currency: session.currency)
     }
 }
 

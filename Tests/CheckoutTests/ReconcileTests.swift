@@ -161,6 +161,27 @@ struct ReconcileTests {
         #expect(try h.stock("p") == 2)
     }
 
+    @Test("a session applied outside the webhook path (reconciler, sync) is cross-checked for its currency")
+    func appliedSessionCurrencyChecked() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", amount: 1250)
+        let checkout = try h.checkout([("p", 1)])
+        let paidInEuros = PaymentSession(
+            id: checkout.id, url: nil, status: .complete, paymentStatus: .paid, paymentIntentID: "pi_eur",
+            amountTotal: 1250, metadata: ["order_id": checkout.orderID.uuidString.lowercased()], expiresAt: nil,
+            currency: "eur")
+        try h.service.apply(session: paidInEuros, orderID: checkout.orderID, actor: "system:reconciler")
+        let order = try h.order(checkout.orderID)
+        #expect(order.state.status == .paid && order.state.fulfillmentStatus == .failed)
+        #expect(order.state.needsAttention && order.state.attentionReason?.contains("currency eur") == true)
+        #expect(
+            try h.count(
+                "SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND order_id = $1",
+                [
+                    checkout.orderID
+                ]) == 0)
+    }
+
     @Test("concurrent passes never check one order twice")
     func concurrentPasses() throws {
         let h = try CheckoutHarness(poolSize: 10)
