@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 import TestSupport
 
@@ -37,8 +38,8 @@ struct CheckoutdProcessTests {
             process.currentDirectoryURL = cwd
             outURL = cwd.appendingPathComponent("stdout.log")
             errURL = cwd.appendingPathComponent("stderr.log")
-            FileManager.default.createFile(atPath: outURL.path, contents: nil)
-            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: outURL)
             process.standardError = try FileHandle(forWritingTo: errURL)
             try process.run()
@@ -144,5 +145,24 @@ struct CheckoutdProcessTests {
         }
         #expect(p.stderr.contains("\"msg\":\"stopped\""))
         #expect(!p.stderr.contains("sk_test_process_0123456789"))
+    }
+
+    @Test("serve: SIGTERM while waiting for another instance's migration lock exits at once")
+    func terminateWhileWaitingForMigrationLock() throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let holder = try Connection(url: db.url)  // another instance, migrating forever
+        try holder.execute("SELECT pg_advisory_lock($1)", [Migrator.lockKey])
+        let p = try Running(["serve"], env: Self.env(["DATABASE_URL": db.url, "PORT": "0", "LOG_FORMAT": "json"]))
+        defer { if p.process.isRunning { kill(p.process.processIdentifier, SIGKILL) } }
+        let waiting = try eventually(timeout: .seconds(60)) {
+            try holder.query(
+                "SELECT count(*)::bigint AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            ).first?.decode("n", as: Int64.self) == 1 || !p.process.isRunning
+        }
+        #expect(waiting && p.process.isRunning, "\(p.stderr)")
+        kill(p.process.processIdentifier, SIGTERM)
+        #expect(p.exitStatus(within: .seconds(10)) == 0, "\(p.stderr)")
+        #expect(!p.stdout.contains("listening"))
     }
 }
