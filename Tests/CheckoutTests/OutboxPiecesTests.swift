@@ -116,6 +116,37 @@ struct OutboxQueueTests {
         }
     }
 
+    @Test("a stale claim's late result never lands on a later claim of the revived job (same instance, same attempt)")
+    func fenceSurvivesRevive() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let pool = database.pool(max: 2)
+        defer { pool.close() }
+        let queue = OutboxQueue()
+        try Self.enqueue(pool, 1)
+        func claim(_ instance: String) throws -> OutboxJob {
+            let jobs = try pool.withConnection { db in
+                try queue.claim(db, instance: instance, limit: 1, leaseSeconds: 60, maxAttempts: 5)
+            }
+            return try #require(jobs.first)
+        }
+        let stale = try claim("i")  // hangs past its lease
+        try pool.withConnection { db in
+            _ = try db.execute("UPDATE outbox_jobs SET locked_until = now() - interval '1 second'")
+        }
+        let other = try claim("j")
+        #expect(try pool.withConnection { db in try queue.complete(db, other) })
+        // Admin revives the finished job (attempts back to 0); the first instance claims it again.
+        try pool.transaction { db in
+            try OutboxStore().enqueue(db, kind: "test", orderID: nil, payload: ["i": "0"], dedupeKey: "test:0")
+        }
+        let fresh = try claim("i")
+        #expect(fresh.attempt == stale.attempt && fresh.lockedBy == stale.lockedBy)
+        #expect(try pool.withConnection { db in try queue.complete(db, stale) } == false)
+        #expect(try pool.withConnection { db in try queue.fail(db, stale, error: "late") } == false)
+        #expect(try pool.withConnection { db in try queue.complete(db, fresh) })
+    }
+
     @Test("concurrent claimers never get the same job (FOR UPDATE SKIP LOCKED)")
     func exclusiveClaims() throws {
         let database = try TestDatabase.create()

@@ -26,9 +26,13 @@ public struct OutboxJob: Sendable, Equatable {
     public var reclaimed: Bool
 
     /// Builds a job (the queue decodes rows into this; tests build them directly).
+    /// The token of this claim (`outbox_jobs.claim_token`): finishing the job is fenced on it, so a
+    /// stale worker's late result never lands on a later claim of the same row. nil never matches.
+    public var claimToken: UUID?
+
     public init(
         id: Int64, kind: String, orderID: UUID?, payload: [String: String], attempt: Int, maxAttempts: Int,
-        lockedBy: String, lastError: String? = nil, reclaimed: Bool = false
+        lockedBy: String, lastError: String? = nil, reclaimed: Bool = false, claimToken: UUID? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -39,6 +43,7 @@ public struct OutboxJob: Sendable, Equatable {
         self.lockedBy = lockedBy
         self.lastError = lastError
         self.reclaimed = reclaimed
+        self.claimToken = claimToken
     }
 
     /// True when no attempt is left after this one.

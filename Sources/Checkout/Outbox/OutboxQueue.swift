@@ -2,7 +2,8 @@ import Foundation
 import Postgres
 
 /// The worker's SQL on `outbox_jobs`: claim due jobs, then finish them with updates fenced on
-/// `(id, locked_by, attempts)`.
+/// `(id, claim_token)` (a fresh token per claim; `locked_by` and `attempts` alone repeat after a
+/// revive resets `attempts`).
 ///
 /// Claiming is one statement (`FOR UPDATE SKIP LOCKED` in a sub-select), so concurrent workers on
 /// any number of instances never claim the same row, and nothing is held while a job runs: the job
@@ -30,9 +31,9 @@ public struct OutboxQueue: Sendable {
             UPDATE outbox_jobs j
             SET status = 'running', locked_by = $1,
                 locked_until = now() + make_interval(secs => $3::double precision),
-                attempts = j.attempts + 1, max_attempts = $4, updated_at = now()
+                attempts = j.attempts + 1, max_attempts = $4, claim_token = gen_random_uuid(), updated_at = now()
             FROM due WHERE j.id = due.id
-            RETURNING j.id, j.kind, j.order_id, j.payload, j.attempts, j.max_attempts, j.last_error,
+            RETURNING j.id, j.kind, j.order_id, j.payload, j.attempts, j.max_attempts, j.last_error, j.claim_token,
                       due.was = 'running' AS reclaimed
             """, [instance, limit, leaseSeconds, maxAttempts])
         return try rows.map { row in
@@ -41,7 +42,8 @@ public struct OutboxQueue: Sendable {
                 id: try row.decode("id"), kind: try row.decode("kind"), orderID: try row.decode("order_id"),
                 payload: (try? payload.decode([String: String].self)) ?? [:], attempt: try row.decode("attempts"),
                 maxAttempts: try row.decode("max_attempts"), lockedBy: instance,
-                lastError: try row.decode("last_error"), reclaimed: try row.decode("reclaimed"))
+                lastError: try row.decode("last_error"), reclaimed: try row.decode("reclaimed"),
+                claimToken: try row.decode("claim_token"))
         }
     }
 
@@ -51,8 +53,8 @@ public struct OutboxQueue: Sendable {
         try db.execute(
             """
             UPDATE outbox_jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = now()
-            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'
-            """, [job.id, job.lockedBy, job.attempt]) == 1
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND claim_token = $4 AND status = 'running'
+            """, [job.id, job.lockedBy, job.attempt, job.claimToken]) == 1
     }
 
     /// Puts the job back to `pending`, due after `delaySeconds`, with `error` recorded. False when the
@@ -62,8 +64,8 @@ public struct OutboxQueue: Sendable {
             """
             UPDATE outbox_jobs SET status = 'pending', run_at = now() + make_interval(secs => $4::double precision),
                 locked_by = NULL, locked_until = NULL, last_error = $5, updated_at = now()
-            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'
-            """, [job.id, job.lockedBy, job.attempt, delaySeconds, String(error.prefix(1000))]) == 1
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND claim_token = $6 AND status = 'running'
+            """, [job.id, job.lockedBy, job.attempt, delaySeconds, String(error.prefix(1000)), job.claimToken]) == 1
     }
 
     /// Gives the job up (`failed`, error recorded). False when the lease was lost.
@@ -71,8 +73,8 @@ public struct OutboxQueue: Sendable {
         try db.execute(
             """
             UPDATE outbox_jobs SET status = 'failed', locked_until = NULL, last_error = $4, updated_at = now()
-            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'
-            """, [job.id, job.lockedBy, job.attempt, String(error.prefix(1000))]) == 1
+            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND claim_token = $5 AND status = 'running'
+            """, [job.id, job.lockedBy, job.attempt, String(error.prefix(1000)), job.claimToken]) == 1
     }
 
     /// Jobs not done, by status (`pending`, `running`, `failed`), for metrics.
