@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# `make run`: the whole stack on this machine, for clicking through and for `make demo`.
+#
+#   1. builds checkoutd and stripe-sim (debug; RUN_CONFIG=release for a release build)
+#   2. starts (or reuses) the project-local Postgres in .local/pg: its data survives restarts
+#      (`make db-stop` stops it)
+#   3. `checkoutd migrate`, then loads scripts/seed.sql when the products table is empty
+#   4. Stripe: a real STRIPE_SECRET_KEY (environment or .env) → real Stripe with your
+#      STRIPE_WEBHOOK_SECRET (from `stripe listen`); otherwise stripe-sim, wired to our webhook URL
+#      with a whsec_ secret generated once per .local/ install (.local/stripe-sim.whsec)
+#   5. checkoutd on :8080 (PORT=… to change) with the demo storefront at /demo/ and an ADMIN_TOKEN
+#      (environment, .env, or generated once into .local/admin-token)
+#   6. prints the URLs; Ctrl-C stops checkoutd and stripe-sim (by PID, nothing left behind).
+#
+# Logs: checkoutd on this terminal (LOG_FORMAT=text unless you set it), stripe-sim in .local/logs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+mkdir -p .local/logs
+pidfile=.local/run.pids
+
+say() { printf '%s\n' "run: $*"; }
+die() { printf '%s\n' "run: $*" >&2; exit 1; }
+
+# The value of NAME from ./.env (the last assignment wins), quotes stripped; empty when absent.
+dotenv_get() {
+  [ -f .env ] || return 0
+  sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=[[:space:]]*(.*)$/\2/p" .env | tail -n 1 |
+    sed -E -e 's/[[:space:]]+#.*$//' -e 's/[[:space:]]+$//' -e "s/^\"(.*)\"$/\1/" -e "s/^'(.*)'$/\1/"
+}
+# The environment wins over .env, as in checkoutd itself.
+setting() { local v="${!1:-}"; [ -n "$v" ] && printf '%s' "$v" || dotenv_get "$1"; }
+
+# Is 127.0.0.1:PORT free to listen on?
+port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# Bounded wait until URL answers 2xx, while PID is alive. Prints nothing; returns 1 on timeout/death.
+wait_http() {
+  local url=$1 pid=$2 seconds=$3 deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# Ends PIDs gracefully (SIGTERM; both drain within SHUTDOWN_GRACE), then SIGKILL after 20 s.
+stop_pids() {
+  local pid deadline=$((SECONDS + 20))
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+# A previous `make run` killed with SIGKILL may have left its children: end them by their recorded PID
+# (only when that PID still runs one of our binaries).
+if [ -f "$pidfile" ]; then
+  stale=()
+  while read -r pid; do
+    [ -n "$pid" ] && grep -qaE '(checkoutd|stripe-sim)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
+  done <"$pidfile"
+  if [ ${#stale[@]} -gt 0 ]; then
+    say "stopping processes left by an earlier run (PIDs ${stale[*]})"
+    stop_pids "${stale[@]}"
+  fi
+  rm -f "$pidfile"
+fi
+
+port=${PORT:-8080}
+sim_port=${SIM_PORT:-12111}
+
+# --- Stripe: real keys or the simulator -----------------------------------------------------------
+key=$(setting STRIPE_SECRET_KEY)
+real_stripe=false
+if [[ "$key" =~ ^(sk|rk)_(test|live)_[A-Za-z0-9]{20,}$ ]]; then real_stripe=true; fi
+
+port_free "$port" || die "port $port is already in use (another \`make run\`? see: ss -ltnp 'sport = :$port'). Stop it or use: make run PORT=8081"
+if ! $real_stripe; then
+  port_free "$sim_port" || die "port $sim_port (stripe-sim) is already in use (see: ss -ltnp 'sport = :$sim_port'). Stop it or use: make run SIM_PORT=12112"
+fi
+
+# --- Build -----------------------------------------------------------------------------------------
+config=${RUN_CONFIG:-debug}
+say "building checkoutd and stripe-sim ($config)…"
+swift build -c "$config" --product checkoutd
+$real_stripe || swift build -c "$config" --product stripe-sim
+bin=$(swift build -c "$config" --show-bin-path)
+
+# --- Postgres --------------------------------------------------------------------------------------
+scripts/pg.sh start .local/pg
+export DATABASE_URL
+DATABASE_URL=$(scripts/pg.sh url .local/pg)
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+# --- Configuration for checkoutd (the environment wins over .env, so these override it) -------------
+export HOST=127.0.0.1 PORT="$port" DEMO_ENABLED=true
+export PUBLIC_ORIGIN="http://localhost:$port/demo"
+export LOG_FORMAT=${LOG_FORMAT:-text}
+admin_note="(from your environment/.env)"
+if [ -z "$(setting ADMIN_TOKEN)" ]; then
+  [ -s .local/admin-token ] || python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >.local/admin-token
+  export ADMIN_TOKEN
+  ADMIN_TOKEN=$(cat .local/admin-token)
+  admin_note="$ADMIN_TOKEN"
+fi
+
+if $real_stripe; then
+  say "real Stripe key found ($(printf '%s' "$key" | cut -c1-8)…): not starting stripe-sim"
+  if [ -z "$(setting STRIPE_WEBHOOK_SECRET)" ]; then
+    say "WARNING: STRIPE_WEBHOOK_SECRET is not set, so every webhook will be rejected. Run"
+    say "  stripe listen --forward-to localhost:$port/api/payments/webhook"
+    say "and put the whsec_… it prints into .env as STRIPE_WEBHOOK_SECRET, then make run again."
+  fi
+else
+  [ -s .local/stripe-sim.whsec ] ||
+    python3 -c 'import secrets; print("whsec_" + secrets.token_hex(24))' >.local/stripe-sim.whsec
+  export STRIPE_SECRET_KEY=sk_test_stripe_sim_offline
+  export STRIPE_API_BASE="http://127.0.0.1:$sim_port"
+  export STRIPE_WEBHOOK_SECRET
+  STRIPE_WEBHOOK_SECRET=$(cat .local/stripe-sim.whsec)
+fi
+
+say "migrating…"
+"$bin/checkoutd" migrate
+if [ "$("$pgbin/psql" "$DATABASE_URL" -Atqc 'SELECT count(*) FROM products')" = "0" ]; then
+  "$pgbin/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -f scripts/seed.sql
+  say "seeded the demo catalog (scripts/seed.sql)"
+fi
+
+# --- Start, watch, stop ------------------------------------------------------------------------------
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo
+    say "stopping checkoutd and stripe-sim (PIDs ${pids[*]})…"
+    stop_pids "${pids[@]}"
+    wait 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  say "stopped. Postgres keeps running (data in .local/pg); make db-stop stops it."
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! $real_stripe; then
+  "$bin/stripe-sim" --port "$sim_port" --public-url "http://localhost:$sim_port" \
+    --webhook-url "http://127.0.0.1:$port/api/payments/webhook" --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
+    --delivery-initial-backoff-ms 500 --delivery-max-backoff-ms 5000 \
+    >>.local/logs/stripe-sim.log 2>&1 &
+  pids+=($!)
+  echo "$!" >>"$pidfile"
+  wait_http "http://127.0.0.1:$sim_port/_sim/health" "$!" 30 ||
+    { tail -n 20 .local/logs/stripe-sim.log >&2; die "stripe-sim did not start (log: .local/logs/stripe-sim.log)"; }
+fi
+
+"$bin/checkoutd" serve &
+pids+=($!)
+echo "$!" >>"$pidfile"
+wait_http "http://127.0.0.1:$port/healthz" "$!" 60 || die "checkoutd did not start (see the lines above)"
+
+cat <<EOF
+
+  ──────────────────────────────────────────────────────────────────────────────
+   checkout-server is running
+     storefront   http://localhost:$port/demo/
+     admin        http://localhost:$port/admin/     token: $admin_note
+EOF
+if $real_stripe; then
+  echo "     Stripe       real API (your key); webhooks via: stripe listen --forward-to localhost:$port/api/payments/webhook"
+else
+  cat <<EOF
+     stripe-sim   http://localhost:$sim_port/_sim/sessions   (control API; log: .local/logs/stripe-sim.log)
+EOF
+fi
+cat <<EOF
+     metrics      http://localhost:$port/metrics      health: /healthz, /readyz   API spec: /openapi.yaml
+     walkthrough  make demo   (in another terminal)
+   Ctrl-C stops checkoutd and stripe-sim; Postgres keeps its data (make db-stop stops it).
+  ──────────────────────────────────────────────────────────────────────────────
+
+EOF
+
+# Whichever ends first (Ctrl-C, or a crash) brings the other down too.
+set +e
+wait -n "${pids[@]}"
+status=$?
+say "checkoutd or stripe-sim exited (status $status); stopping the rest"
+exit "$status"
