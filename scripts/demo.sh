@@ -49,7 +49,10 @@ status="" body=""
 call() {
   local method=$1 url=$2 data=${3:-}
   shift 3 2>/dev/null || shift $#
-  printf '%s$ curl -X %s %s%s%s\n' "$dim" "$method" "$url" "${data:+ -d '$data'}" "$reset"
+  local shown=""
+  local a
+  for a in "$@"; do [[ $a == -* ]] && shown+=" $a" || shown+=" '${a/$token/\$TOKEN}'"; done
+  printf "%s\$ curl -X %s '%s'%s%s%s\n" "$dim" "$method" "$url" "$shown" "${data:+ -d '$data'}" "$reset"
   local out
   local args=(-sS --max-time 30 -X "$method" -w $'\n%{http_code}' "$@")
   [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data "$data")
@@ -62,7 +65,7 @@ call() {
 show() {
   printf '%s→ HTTP %s%s\n' "$bold" "$status" "$reset"
   if command -v jq >/dev/null; then
-    printf '%s' "$body" | jq "${1:-.}"
+    printf '%s' "$body" | jq "${@:-.}"
   else
     printf '%s' "$body" | python3 -m json.tool
   fi
@@ -92,7 +95,7 @@ idem() { printf 'demo-%s-%s' "$1" "$(date +%s%N)"; }
 step "1. The catalog (public): prices and stock come from the products table, never from the client"
 call GET "$api/api/products"
 expect 200
-show '(if type == "array" then . else .products end) | map({id, title, unitAmount, currency, stock})'
+show -r '(if type == "array" then . else .products end)[] | "\(.id)\t\(.unitAmount) \(.currency)\tstock \(.stock // "unlimited")\t\(.title)"'
 
 step "2. A customer checks out 2 mugs and a sticker pack"
 call POST "$api/api/payments/create-checkout-session" \
@@ -122,6 +125,8 @@ evt=$(curl -fsS "$sim/_sim/events?type=checkout.session.completed" | python3 -c 
 call POST "$sim/_sim/events/$evt/resend" '{"times":3}'
 expect 200
 await_webhooks
+call GET "$sim/_sim/events?type=checkout.session.completed"
+show --arg id "$evt" '.data[] | select(.id == $id) | {id, type, succeededDeliveries}'
 call GET "$api/api/admin/orders/$order" "" "${admin[@]}"
 expect 200
 show '{orderNumber, status, events: [.events[] | {type, result}]}'
@@ -148,7 +153,7 @@ expect 200
 await_webhooks
 call GET "$api/api/admin/orders/$order" "" "${admin[@]}"
 expect 200
-show '{orderNumber, status, paymentStatus, sessions: [.sessions[] | {id, status}], history: [.history[] | {status, reason, actor}]}'
+show '{orderNumber, status, paymentStatus, sessions: [.sessions[] | {id, status}], history: [.history[] | "\(.status): \(.reason) (\(.actor))"]}'
 
 step "5. Needs attention: an admin cancels an order, but the customer still pays its open session"
 call POST "$api/api/payments/create-checkout-session" '{"items":[{"productId":"sku_socks","quantity":3}]}' \
@@ -169,7 +174,7 @@ show '.orders | map({orderNumber, status, paymentStatus, needsAttention, attenti
 note "With FULFILLMENT_WEBHOOK_URL set, a supplier that keeps failing flags orders the same way (fulfillmentStatus failed)."
 
 step "6. Mark paid: the customer of a failed order paid by bank transfer"
-call POST "$api/api/payments/create-checkout-session" '{"items":[{"productId":"sku_poster","quantity":1}]}' \
+call POST "$api/api/payments/create-checkout-session" '{"items":[{"productId":"sku_mug","quantity":1}]}' \
   -H "Idempotency-Key: $(idem markpaid)"
 expect 201
 session=$(field id)

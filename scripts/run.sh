@@ -131,6 +131,7 @@ else
     python3 -c 'import secrets; print("whsec_" + secrets.token_hex(24))' >.local/stripe-sim.whsec
   export STRIPE_SECRET_KEY=sk_test_stripe_sim_offline
   export STRIPE_API_BASE="http://127.0.0.1:$sim_port"
+  # Both checkoutd and stripe-sim read it from the environment (so it is not on a command line).
   export STRIPE_WEBHOOK_SECRET
   STRIPE_WEBHOOK_SECRET=$(cat .local/stripe-sim.whsec)
 fi
@@ -156,11 +157,11 @@ cleanup() {
   say "stopped. Postgres keeps running (data in .local/pg); make db-stop stops it."
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 0' INT TERM   # Ctrl-C is the normal way to stop
 
 if ! $real_stripe; then
   "$bin/stripe-sim" --port "$sim_port" --public-url "http://localhost:$sim_port" \
-    --webhook-url "http://127.0.0.1:$port/api/payments/webhook" --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
+    --webhook-url "http://127.0.0.1:$port/api/payments/webhook" \
     --delivery-initial-backoff-ms 500 --delivery-max-backoff-ms 5000 \
     >>.local/logs/stripe-sim.log 2>&1 &
   pids+=($!)

@@ -51,7 +51,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORK = ROOT / ".local" / "browser"
 SHOTS = pathlib.Path(os.environ.get("SCREENSHOT_DIR") or WORK / "shots")
 PG_DIR = ".local/pg-browser"
-WAIT = 20  # seconds: the bound of every browser wait (the slowest step is a webhook round trip)
+WAIT = 30  # seconds: the bound of every browser wait (the slowest step is a webhook round trip)
 ADMIN_TOKEN = "browser-test-" + secrets.token_hex(12)
 
 
@@ -154,8 +154,10 @@ class Stack:
             "LOG_FORMAT": "json",
             "SHUTDOWN_GRACE": "2",
         }
-        subprocess.run([str(checkoutd), "migrate"], env={**env, "PORT": "0"}, cwd=self.cwd, check=True,
-                       timeout=60, stdout=subprocess.DEVNULL)
+        migrate = subprocess.run([str(checkoutd), "migrate"], env={**env, "PORT": "0"}, cwd=self.cwd,
+                                 timeout=60, capture_output=True, text=True)
+        if migrate.returncode != 0:
+            raise RuntimeError(f"checkoutd migrate failed ({migrate.returncode}): {migrate.stderr[-2000:]}")
         pgbin = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
         subprocess.run([str(pgbin / "psql"), db_url, "-v", "ON_ERROR_STOP=1", "-q", "-f", str(ROOT / "scripts/seed.sql")],
                        check=True, timeout=30)
@@ -234,6 +236,9 @@ def new_driver():
         opts.add_argument(arg)
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(options=opts, service=service)
+    # The viewport itself 1280×800 (--window-size includes the window's frame), for the screenshots.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
     driver.set_page_load_timeout(WAIT)
     driver.set_script_timeout(WAIT)
     return driver
