@@ -69,7 +69,7 @@ demo:
 # Headless Chromium clicks through the storefront and the admin page against a stack the test starts
 # itself (own Postgres, stripe-sim, checkoutd on free ports). `make test` runs it too.
 test-browser: deps
-	@scripts/browser-deps.sh >/dev/null
+	@scripts/browser-deps.sh >/dev/null 2>&1 || scripts/browser-deps.sh
 	@$(SWIFT) build --product checkoutd && $(SWIFT) build --product stripe-sim
 	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" python3 tests/browser/test_flows.py -v
 

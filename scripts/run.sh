@@ -96,7 +96,7 @@ fi
 
 # --- Build -----------------------------------------------------------------------------------------
 config=${RUN_CONFIG:-debug}
-say "building checkoutd and stripe-sim ($config)…"
+say "building ($config)…"
 swift build -c "$config" --product checkoutd
 $real_stripe || swift build -c "$config" --product stripe-sim
 bin=$(swift build -c "$config" --show-bin-path)
@@ -110,6 +110,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 # --- Configuration for checkoutd (the environment wins over .env, so these override it) -------------
 export HOST=127.0.0.1 PORT="$port" DEMO_ENABLED=true
 export PUBLIC_ORIGIN="http://localhost:$port/demo"
+LOG_FORMAT=$(setting LOG_FORMAT)
 export LOG_FORMAT=${LOG_FORMAT:-text}
 admin_note="(from your environment/.env)"
 if [ -z "$(setting ADMIN_TOKEN)" ]; then
@@ -149,7 +150,7 @@ cleanup() {
   trap - INT TERM EXIT
   if [ ${#pids[@]} -gt 0 ]; then
     echo
-    say "stopping checkoutd and stripe-sim (PIDs ${pids[*]})…"
+    say "stopping (PIDs ${pids[*]})…"
     stop_pids "${pids[@]}"
     wait 2>/dev/null || true
   fi
@@ -191,8 +192,10 @@ EOF
 fi
 cat <<EOF
      metrics      http://localhost:$port/metrics      health: /healthz, /readyz   API spec: /openapi.yaml
-     walkthrough  make demo   (in another terminal)
-   Ctrl-C stops checkoutd and stripe-sim; Postgres keeps its data (make db-stop stops it).
+EOF
+$real_stripe || echo "     walkthrough  make demo   (in another terminal)"
+cat <<EOF
+   Ctrl-C stops checkoutd$($real_stripe || echo " and stripe-sim"); Postgres keeps its data (make db-stop stops it).
   ──────────────────────────────────────────────────────────────────────────────
 
 EOF
