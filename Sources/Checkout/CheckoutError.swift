@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// Every failure the domain reports, as a small value with a stable snake_case ``code``.
 ///
@@ -32,8 +33,12 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case fulfillmentNotRetryable(status: FulfillmentStatus)
     /// No such product (admin). → 404
     case productNotFound(productID: String)
-    /// The database failed (down, pool timeout, …). → 503; `detail` is for logs only.
+    /// The database is unreachable or busy (connect failed, connection lost, pool timeout,
+    /// serialization failure or deadlock after retries). → 503; `detail` is for logs only.
     case database(detail: String)
+    /// Anything else that went wrong inside (an unexpected SQL error is a bug). → 500; `detail` is
+    /// for logs only.
+    case internalFailure(detail: String)
 
     /// Stable machine-readable code (API.md §2).
     public var code: String {
@@ -52,6 +57,7 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fulfillmentNotRetryable: return "fulfillment_not_retryable"
         case .productNotFound: return "product_not_found"
         case .database: return "database_unavailable"
+        case .internalFailure: return "internal_error"
         }
     }
 
@@ -90,16 +96,39 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fulfillmentNotRetryable(let status): return "fulfillment is \(status.rawValue), not failed"
         case .productNotFound(let id): return "product \(id) not found"
         case .database: return "the database is unavailable"
+        case .internalFailure: return "internal error"
         }
     }
 
     /// For logs: the message plus internal detail (never shown to clients).
     public var description: String {
         switch self {
-        case .stripeRejected(_, let detail), .stripeUnavailable(_, let detail), .database(let detail):
+        case .stripeRejected(_, let detail), .stripeUnavailable(_, let detail), .database(let detail),
+            .internalFailure(let detail):
             return "\(code): \(message) (\(detail))"
         default:
             return "\(code): \(message)"
+        }
+    }
+}
+
+extension CheckoutError {
+    /// Classifies any error thrown inside the domain: a ``CheckoutError`` stays itself; a Postgres
+    /// error meaning "unreachable or busy" becomes ``database(detail:)``; everything else becomes
+    /// ``internalFailure(detail:)``.
+    static func wrapping(_ error: any Error) -> CheckoutError {
+        switch error {
+        case let domain as CheckoutError:
+            return domain
+        case let postgres as PostgresError:
+            switch postgres.kind {
+            case .connectFailed, .connectionLost, .poolTimeout, .serializationFailure, .deadlockDetected:
+                return .database(detail: "\(postgres.description) \(postgres.detail)")
+            default:
+                return .internalFailure(detail: "\(postgres.description) \(postgres.detail)")
+            }
+        default:
+            return .internalFailure(detail: "\(type(of: error)): \(error)")
         }
     }
 }

@@ -6,7 +6,7 @@ import Postgres
 /// order up (refreshing it from Stripe when still pending), retry a payment, and the admin commands.
 ///
 /// Plain blocking methods for synchronous HTTP handlers on worker threads. Every method throws only
-/// ``CheckoutError`` (database failures become ``CheckoutError/database(detail:)``). Postgres is the
+/// ``CheckoutError`` (an unreachable database is ``CheckoutError/database(detail:)``). Postgres is the
 /// only coordinator, so any number of instances may run against one database.
 public final class CheckoutService: Sendable {
     let pool: ConnectionPool
@@ -211,28 +211,29 @@ public final class CheckoutService: Sendable {
     /// concurrent lookups make one Stripe call; a Stripe failure only skips the refresh.
     public func order(bySessionID sessionID: String) throws(CheckoutError) -> PublicOrder {
         guard !sessionID.isEmpty, sessionID.count <= 255 else { throw .orderNotFound }
-        guard let orderID = try run({ try pool.withConnection { db in try orders.orderID(db, sessionID: sessionID) } })
-        else { throw .orderNotFound }
-        let order = try loadOrder(orderID)
-        if order.state.status == .pendingPayment {
-            let claimed = try run {
-                try pool.withConnection { db in
-                    try orders.claimSessionCheck(
-                        db, orderID: orderID, intervalSeconds: configuration.sessionRefreshInterval)
-                }
-            }
-            if claimed {
-                var session: PaymentSession?
-                do {
-                    session = try gateway.retrieveSession(sessionID)
-                } catch {
-                    logger.warning(
-                        "session refresh failed", metadata: ["order_id": "\(orderID)", "error": "\(error)"])
-                }
-                if let session { try apply(session: session, orderID: orderID, actor: "system:session-refresh") }
+        // The common case (a settled order) is two queries on one connection.
+        let (order, items, claimed) = try run {
+            try pool.withConnection { db -> (OrderRecord, [OrderItemRecord], Bool) in
+                guard let order = try orders.order(db, sessionID: sessionID) else { throw CheckoutError.orderNotFound }
+                let claimed =
+                    try order.state.status == .pendingPayment
+                    && orders.claimSessionCheck(
+                        db, orderID: order.id, intervalSeconds: configuration.sessionRefreshInterval)
+                return (order, try orders.items(db, orderID: order.id), claimed)
             }
         }
-        return try publicOrder(orderID)
+        guard claimed else { return PublicOrder(order, items: items) }
+        let session: PaymentSession
+        do {
+            session = try gateway.retrieveSession(sessionID)
+        } catch {
+            logger.warning("session refresh failed", metadata: ["order_id": "\(order.id)", "error": "\(error)"])
+            return PublicOrder(order, items: items)
+        }
+        guard try apply(session: session, orderID: order.id, actor: "system:session-refresh")?.newState != nil else {
+            return PublicOrder(order, items: items)
+        }
+        return try publicOrder(order.id)
     }
 
     /// The public order by id (for the storefront's cancel page).
@@ -363,18 +364,17 @@ public final class CheckoutService: Sendable {
         }
     }
 
-    /// Runs `body`, turning database errors into ``CheckoutError/database(detail:)``.
+    /// Runs `body`, classifying what it throws with ``CheckoutError/wrapping(_:)`` (and logging
+    /// anything that is not a domain error).
     func run<T>(_ body: () throws -> T) throws(CheckoutError) -> T {
         do {
             return try body()
-        } catch let error as CheckoutError {
-            throw error
-        } catch let error as PostgresError {
-            logger.error("database error", metadata: ["error": "\(error.description)", "detail": "\(error.detail)"])
-            throw .database(detail: error.description)
         } catch {
-            logger.error("unexpected error", metadata: ["error": "\(error)"])
-            throw .database(detail: "\(error)")
+            let wrapped = CheckoutError.wrapping(error)
+            if !(error is CheckoutError) {
+                logger.error("\(wrapped.code)", metadata: ["error": "\(wrapped.description)"])
+            }
+            throw wrapped
         }
     }
 }

@@ -72,6 +72,17 @@ public struct OrderStore: Sendable {
         return try db.query(sql, [id]).first.map(Self.decodeOrder)
     }
 
+    /// The order a Checkout Session belongs to (its current or any earlier session), in one query.
+    public func order(_ db: Connection, sessionID: String) throws -> OrderRecord? {
+        try db.query(
+            """
+            SELECT \(Self.columns) FROM orders
+            WHERE id = (SELECT order_id FROM checkout_sessions WHERE id = $1
+                        UNION ALL SELECT id FROM orders WHERE checkout_session_id = $1 LIMIT 1)
+            """, [sessionID]
+        ).first.map(Self.decodeOrder)
+    }
+
     /// The order a Checkout Session belongs to (its current or any earlier session).
     public func orderID(_ db: Connection, sessionID: String) throws -> UUID? {
         try db.query(
@@ -297,7 +308,7 @@ public struct OrderStore: Sendable {
     static func enumValue<T: RawRepresentable>(_ row: Row, _ column: String) throws -> T where T.RawValue == String {
         let raw = try row.decode(column, as: String.self)
         guard let value = T(rawValue: raw) else {
-            throw CheckoutError.database(detail: "unexpected value \(raw) in orders.\(column)")
+            throw CheckoutError.internalFailure(detail: "unexpected value \(raw) in orders.\(column)")
         }
         return value
     }

@@ -28,8 +28,9 @@ public final class WebhookProcessor: Sendable {
         self.logger = logger
     }
 
-    /// Processes one delivery. Throws only ``CheckoutError/database(detail:)`` (nothing was
-    /// committed; answer 5xx so Stripe delivers again).
+    /// Processes one delivery. Throws ``CheckoutError/database(detail:)`` or
+    /// ``CheckoutError/internalFailure(detail:)`` when nothing was committed (answer 5xx so Stripe
+    /// delivers again).
     public func process(payload: [UInt8], signatureHeader: String?) throws(CheckoutError) -> WebhookOutcome {
         do {
             try verifier.verify(payload: payload, header: signatureHeader)
@@ -49,15 +50,12 @@ public final class WebhookProcessor: Sendable {
         do {
             outcome = try pool.transaction { db in try self.apply(db, event: event, mapping: mapping, payload: payload)
             }
-        } catch let error as PostgresError {
+        } catch {
+            let wrapped = CheckoutError.wrapping(error)
             logger.error(
                 "webhook not committed",
-                metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(error.description)"])
-            throw .database(detail: error.description)
-        } catch let error as CheckoutError {
-            throw error
-        } catch {
-            throw .database(detail: "\(error)")
+                metadata: ["event_id": "\(event.id)", "type": "\(event.type)", "error": "\(wrapped.description)"])
+            throw wrapped
         }
         logger.info(
             "webhook processed",
@@ -80,12 +78,12 @@ public final class WebhookProcessor: Sendable {
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
             return .ignored(eventID: event.id, reason: reason)
         }
-        guard let orderID = try findOrder(db, mapping), var order = try orders.order(db, id: orderID, forUpdate: true)
-        else {
+        guard var order = try findAndLockOrder(db, mapping) else {
             let reason = "no order matches this event"
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
             return .ignored(eventID: event.id, reason: reason)
         }
+        let orderID = order.id
         if let sessionID = mapping.sessionID {
             try orders.updateSession(
                 db, id: sessionID, status: mapping.sessionStatus, paymentStatus: mapping.sessionPaymentStatus,
@@ -106,15 +104,18 @@ public final class WebhookProcessor: Sendable {
         }
     }
 
-    /// `metadata.order_id`, else the session id, else the PaymentIntent id.
-    private func findOrder(_ db: Connection, _ mapping: StripeEventMapping) throws -> UUID? {
-        if let hint = mapping.orderIDHint, try orders.order(db, id: hint) != nil { return hint }
-        if let sessionID = mapping.sessionID, let id = try orders.orderID(db, sessionID: sessionID) { return id }
-        if let paymentIntentID = mapping.paymentIntentID,
-            let id = try orders.orderID(db, paymentIntentID: paymentIntentID)
-        {
-            return id
+    /// Finds the event's order by `metadata.order_id`, else the session id, else the PaymentIntent
+    /// id, and locks it (`FOR UPDATE`) for the rest of the transaction.
+    private func findAndLockOrder(_ db: Connection, _ mapping: StripeEventMapping) throws -> OrderRecord? {
+        if let hint = mapping.orderIDHint, let order = try orders.order(db, id: hint, forUpdate: true) {
+            return order
         }
-        return nil
+        var orderID: UUID?
+        if let sessionID = mapping.sessionID { orderID = try orders.orderID(db, sessionID: sessionID) }
+        if orderID == nil, let paymentIntentID = mapping.paymentIntentID {
+            orderID = try orders.orderID(db, paymentIntentID: paymentIntentID)
+        }
+        guard let orderID else { return nil }
+        return try orders.order(db, id: orderID, forUpdate: true)
     }
 }

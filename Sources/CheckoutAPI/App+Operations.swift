@@ -62,7 +62,9 @@ extension App {
             } catch {
                 logger.warning("metrics: database gauges unavailable", metadata: ["error": "\(error)"])
             }
-            return .text(metrics.render(gauges: gauges), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            return .text(
+                metrics.render(gauges: gauges) + metrics.background.render(),
+                contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }
 }

@@ -68,6 +68,8 @@ extension App {
             pool.close()
             throw error
         }
-        return RunningApp(app: app, server: server, background: [])
+        let background = startBackground(
+            config: config, pool: pool, services: services, logger: logger, metrics: metrics, boundPort: server.port)
+        return RunningApp(app: app, server: server, background: background)
     }
 }

@@ -23,6 +23,9 @@ struct CheckoutdProcessTests {
         private let lock = NSLock()
         private var out = Data()
         private var err = Data()
+        // Set at end of file: everything the process wrote has been read.
+        private var outClosed = false
+        private var errClosed = false
 
         init(_ args: [String], env: [String: String]) throws {
             process.executableURL = CheckoutdProcessTests.binary
@@ -38,11 +41,17 @@ struct CheckoutdProcessTests {
             process.standardError = e
             o.fileHandleForReading.readabilityHandler = { [weak self] h in
                 let d = h.availableData
-                self?.lock.withLock { self?.out.append(d) }
+                if d.isEmpty { h.readabilityHandler = nil }
+                self?.lock.withLock {
+                    if d.isEmpty { self?.outClosed = true } else { self?.out.append(d) }
+                }
             }
             e.fileHandleForReading.readabilityHandler = { [weak self] h in
                 let d = h.availableData
-                self?.lock.withLock { self?.err.append(d) }
+                if d.isEmpty { h.readabilityHandler = nil }
+                self?.lock.withLock {
+                    if d.isEmpty { self?.errClosed = true } else { self?.err.append(d) }
+                }
             }
             try process.run()
         }
@@ -57,6 +66,8 @@ struct CheckoutdProcessTests {
                 process.terminate()
                 return nil
             }
+            // The pipes may still hold the last lines: wait (bounded) until both reached end of file.
+            _ = eventually(timeout: .seconds(5)) { lock.withLock { outClosed && errClosed } }
             return process.terminationStatus
         }
     }

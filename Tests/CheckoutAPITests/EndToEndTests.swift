@@ -42,7 +42,21 @@ struct EndToEndTests {
         }
         #expect(paid, "order never became paid: \(order)")
         #expect(order["paymentStatus"] as? String == "paid")
+        // The public order has exactly API.md §4's fields; the admin order adds its own.
+        let publicKeys: Set<String> = [
+            "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
+            "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt",
+        ]
+        #expect(Set(order.keys) == publicKeys)
+        #expect(
+            Set(((order["items"] as? [[String: Any]])?.first ?? [:]).keys)
+                == ["productId", "title", "unitAmount", "quantity", "amountTotal"])
         let admin = try s.adminOrder(orderID)
+        let adminKeys = publicKeys.union([
+            "customerId", "metadata", "paymentIntentId", "amountReceived", "amountRefunded", "fulfillmentReference",
+            "fulfillmentError", "needsAttention", "sessions", "events", "history",
+        ])
+        #expect(adminKeys.isSubset(of: Set(admin.keys)), "missing: \(adminKeys.subtracting(admin.keys))")
         #expect(admin["amountReceived"] as? Int == 4500)
         #expect(
             (admin["events"] as? [[String: Any]])?.contains { $0["type"] as? String == "checkout.session.completed" }

@@ -1,4 +1,7 @@
-import Checkout
+import Foundation
+import Postgres
+
+@testable import Checkout
 import Testing
 
 @Suite("CreateCheckoutRequest validation")
@@ -175,5 +178,40 @@ struct CreateCheckoutRequestTests {
             #"{"items":\#(items),"metadata":\#(metadata),"customerEmail":"\#(email)","customerId":"\#(String(repeating: "c", count: 200))"}"#
         let request = try CreateCheckoutRequest.parse(Array(body.utf8))
         #expect(request.items.count == 100 && request.metadata.count == 20 && email.count == 254)
+    }
+}
+
+@Suite("CheckoutError classification")
+struct CheckoutErrorTests {
+    @Test(
+        "Postgres trouble is 503 database_unavailable only when the database is unreachable or busy",
+        arguments: [
+            (PostgresError.Kind.connectFailed, "database_unavailable"), (.connectionLost, "database_unavailable"),
+            (.poolTimeout, "database_unavailable"), (.serializationFailure, "database_unavailable"),
+            (.deadlockDetected, "database_unavailable"), (.uniqueViolation, "internal_error"),
+            (.checkViolation, "internal_error"), (.decoding, "internal_error"), (.other, "internal_error"),
+        ])
+    func classification(kind: PostgresError.Kind, code: String) {
+        let wrapped = CheckoutError.wrapping(PostgresError(kind, description: "secret SQL detail"))
+        #expect(wrapped.code == code)
+        #expect(!wrapped.message.contains("secret"), "details never reach the client message")
+    }
+
+    @Test("domain errors pass through; codes are stable snake_case")
+    func passThrough() {
+        #expect(CheckoutError.wrapping(CheckoutError.orderNotFound) == .orderNotFound)
+        let all: [CheckoutError] = [
+            .validation(field: "f", message: "m"), .invalidJSON("x"), .productUnavailable(productID: "p"),
+            .currencyMismatch, .outOfStock(productID: "p"), .idempotencyKeyReused,
+            .stripeRejected(orderID: nil, detail: "d"), .stripeUnavailable(orderID: nil, detail: "d"), .orderNotFound,
+            .orderNotRetryable(status: .paid), .orderAlreadyPaid(orderID: UUID()),
+            .fulfillmentNotRetryable(status: .pending), .productNotFound(productID: "p"), .database(detail: "d"),
+            .internalFailure(detail: "d"),
+        ]
+        for error in all {
+            #expect(error.code.range(of: "^[a-z]+(_[a-z]+)*$", options: .regularExpression) != nil)
+            #expect(!error.message.isEmpty)
+        }
+        #expect(Set(all.map(\.code)).count == all.count)
     }
 }

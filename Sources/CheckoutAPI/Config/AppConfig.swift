@@ -77,6 +77,30 @@ public struct AppConfig: Sendable {
     /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default `openapi.yaml`.
     public var openAPIPath: String = "openapi.yaml"
 
+    // Background work (outbox worker, reconciler, notifications): see README "Operations".
+
+    /// `OUTBOX_CONCURRENCY`: outbox jobs run at once by this process, 0 = no worker here, else 1–32. Default 2.
+    public var outboxConcurrency: Int = 2
+    /// `OUTBOX_POLL_INTERVAL`: seconds between polls for due jobs while idle, 0.05–60. Default 1.
+    public var outboxPollInterval: Double = 1
+    /// `OUTBOX_LEASE_SECONDS`: seconds a claimed job stays claimed; after that a dead worker's job is
+    /// run again. 2–3600, and above `OUTBOX_HTTP_TIMEOUT` + 1. Default 60.
+    public var outboxLeaseSeconds: Int = 60
+    /// `OUTBOX_MAX_ATTEMPTS`: attempts per job before it is given up, 1–100. Default 8.
+    public var outboxMaxAttempts: Int = 8
+    /// `OUTBOX_BACKOFF_BASE`: seconds before the first retry (doubling, jittered), 0.01–3600. Default 2.
+    public var outboxBackoffBase: Double = 2
+    /// `OUTBOX_BACKOFF_MAX`: longest delay between retries in seconds, ≥ the base, ≤ 86400. Default 600.
+    public var outboxBackoffMax: Double = 600
+    /// `OUTBOX_HTTP_TIMEOUT`: seconds a fulfillment or notification POST may take, 0.5–120. Default 10.
+    public var outboxHTTPTimeout: Double = 10
+    /// `RECONCILE_STALE_AFTER`: seconds after which a pending order's session is checked at Stripe by
+    /// the reconciler even before it expires, 0–86400. Default 900.
+    public var reconcileStaleAfter: Int = 900
+    /// `PUBLIC_BASE_URL`: where operators reach this server (admin links in notifications). Default
+    /// `http://HOST:PORT` (the bound port).
+    public var publicBaseURL: String?
+
     /// A config with the required values and every default; for tests and embedding.
     public init(databaseURL: String, stripeSecretKey: String) {
         self.databaseURL = Secret(databaseURL)
@@ -93,7 +117,10 @@ public struct AppConfig: Sendable {
         "ADMIN_TOKEN", "APP_ENV", "CHECKOUT_SESSION_TTL", "ORDER_NUMBER_PREFIX", "FULFILLMENT_WEBHOOK_URL",
         "NOTIFY_WEBHOOK_URL", "RECONCILE_INTERVAL", "LOG_LEVEL", "LOG_FORMAT", "HTTP_WORKER_THREADS",
         "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "SHUTDOWN_GRACE",
-        "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED",
+        "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED", "OUTBOX_CONCURRENCY", "OUTBOX_POLL_INTERVAL",
+        "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
+        "OUTBOX_HTTP_TIMEOUT",
+        "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -331,6 +358,8 @@ private struct Reader {
             }
         }
 
+        try readBackground(&c)
+
         // Production refuses to run half-configured; other environments only warn.
         if c.appEnv == .production {
             guard !c.stripeWebhookSecrets.isEmpty else {
@@ -359,5 +388,60 @@ private struct Reader {
             }
         }
         return c
+    }
+}
+
+extension Reader {
+    /// A decimal number of seconds (`0.5`, `2`), or `def` when unset.
+    func seconds(_ name: String, default def: Double, in range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let text = raw(name) else { return def }
+        guard let v = Double(text), v.isFinite, range.contains(v) else {
+            throw ConfigError(
+                variable: name,
+                message:
+                    "\(name) must be a number of seconds \(Self.format(range.lowerBound))–\(Self.format(range.upperBound)) (got \(quoted(text)))"
+            )
+        }
+        return v
+    }
+
+    static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+
+    /// The outbox worker, reconciler and notification settings.
+    func readBackground(_ c: inout AppConfig) throws(ConfigError) {
+        c.outboxConcurrency = try int("OUTBOX_CONCURRENCY", default: c.outboxConcurrency, in: 0...32)
+        c.outboxPollInterval = try seconds("OUTBOX_POLL_INTERVAL", default: c.outboxPollInterval, in: 0.05...60)
+        c.outboxLeaseSeconds = try int(
+            "OUTBOX_LEASE_SECONDS", default: c.outboxLeaseSeconds, in: 2...3600, unit: "seconds")
+        c.outboxMaxAttempts = try int("OUTBOX_MAX_ATTEMPTS", default: c.outboxMaxAttempts, in: 1...100)
+        c.outboxBackoffBase = try seconds("OUTBOX_BACKOFF_BASE", default: c.outboxBackoffBase, in: 0.01...3600)
+        c.outboxBackoffMax = try seconds(
+            "OUTBOX_BACKOFF_MAX", default: max(c.outboxBackoffMax, c.outboxBackoffBase), in: c.outboxBackoffBase...86400
+        )
+        c.outboxHTTPTimeout = try seconds("OUTBOX_HTTP_TIMEOUT", default: c.outboxHTTPTimeout, in: 0.5...120)
+        // A job (one POST plus two short queries) must end before its lease does, or a second worker
+        // could run it while the first is still waiting for the answer.
+        guard Double(c.outboxLeaseSeconds) >= c.outboxHTTPTimeout + 1 else {
+            throw ConfigError(
+                variable: "OUTBOX_LEASE_SECONDS",
+                message:
+                    "OUTBOX_LEASE_SECONDS (\(c.outboxLeaseSeconds)) must be at least OUTBOX_HTTP_TIMEOUT + 1 (\(Self.format(c.outboxHTTPTimeout + 1)))"
+            )
+        }
+        c.reconcileStaleAfter = try int(
+            "RECONCILE_STALE_AFTER", default: c.reconcileStaleAfter, in: 0...86400, unit: "seconds")
+        if let base = try httpURL("PUBLIC_BASE_URL") {
+            var text = base.absoluteString
+            while text.hasSuffix("/") { text.removeLast() }
+            c.publicBaseURL = text
+        }
+        if c.appEnv == .production {
+            // Pointing a production server at a simulator (or any plain-http "Stripe") would let
+            // anyone fake payments: refuse.
+            guard c.stripeAPIBase.scheme?.lowercased() == "https" else {
+                throw ConfigError(
+                    variable: "STRIPE_API_BASE", message: "STRIPE_API_BASE must be https:// when APP_ENV=production")
+            }
+        }
     }
 }

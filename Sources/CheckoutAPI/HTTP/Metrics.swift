@@ -35,6 +35,9 @@ public final class Metrics: Sendable {
 
     private let state = Mutex(State())
 
+    /// Outbox job and reconciler counters (rendered by `/metrics` after these families).
+    public let background = BackgroundMetrics()
+
     /// An empty registry.
     public init() {}
 

@@ -1,0 +1,104 @@
+import Checkout
+import Foundation
+import Logging
+import Postgres
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+extension AppConfig {
+    /// Start-up warnings about the background work in production (logged by `serve`): unset
+    /// fulfillment or notification webhooks, or the reconciler turned off.
+    public var backgroundWarnings: [String] {
+        guard appEnv == .production else { return [] }
+        var out: [String] = []
+        if fulfillmentWebhookURL == nil {
+            out.append(
+                "FULFILLMENT_WEBHOOK_URL is unset while APP_ENV=production: paid orders are confirmed without fulfillment"
+            )
+        }
+        if notifyWebhookURL == nil {
+            out.append("NOTIFY_WEBHOOK_URL is unset while APP_ENV=production: orders needing attention are only logged")
+        }
+        if reconcileInterval == 0 {
+            out.append("RECONCILE_INTERVAL=0 while APP_ENV=production: missed webhooks are not repaired automatically")
+        }
+        if outboxConcurrency == 0 {
+            out.append("OUTBOX_CONCURRENCY=0 while APP_ENV=production: run the outbox worker in another instance")
+        }
+        return out
+    }
+}
+
+extension App {
+    /// The outbox job handlers of this configuration: fulfillment and notifications.
+    static func jobHandlers(config: AppConfig, services: AppServices, logger: Logger, boundPort: Int)
+        -> [any OutboxJobHandler]
+    {
+        let host = ["0.0.0.0", "::", ""].contains(config.host) ? "localhost" : config.host
+        let adminBase = config.publicBaseURL ?? "http://\(host):\(boundPort)"
+        return [
+            FulfillmentJob(
+                service: services.checkout, url: config.fulfillmentWebhookURL, timeout: config.outboxHTTPTimeout,
+                logger: logger),
+            NotificationJob(
+                service: services.checkout, url: config.notifyWebhookURL.flatMap { URL(string: $0.reveal()) },
+                timeout: config.outboxHTTPTimeout, adminBaseURL: adminBase, logger: logger),
+        ]
+    }
+
+    /// The outbox worker's settings from `OUTBOX_*`.
+    static func workerConfiguration(_ config: AppConfig) -> OutboxWorkerConfiguration {
+        OutboxWorkerConfiguration(
+            pollInterval: config.outboxPollInterval, leaseSeconds: Double(config.outboxLeaseSeconds),
+            maxAttempts: config.outboxMaxAttempts,
+            backoff: Backoff(base: config.outboxBackoffBase, cap: config.outboxBackoffMax),
+            concurrency: max(1, config.outboxConcurrency), stopTimeout: config.outboxHTTPTimeout + 5)
+    }
+
+    /// The reconciler of this configuration.
+    static func reconciler(config: AppConfig, services: AppServices, logger: Logger) -> Reconciler {
+        Reconciler(
+            service: services.checkout,
+            configuration: .init(staleAfter: config.reconcileStaleAfter, sessionTTL: config.checkoutSessionTTL),
+            logger: logger)
+    }
+
+    /// Starts what `serve` runs besides HTTP: the outbox worker (unless `OUTBOX_CONCURRENCY=0`) and
+    /// the periodic reconciler (unless `RECONCILE_INTERVAL=0`). Returns their stop functions, in
+    /// stop order, for ``RunningApp/stop()`` (which calls them after HTTP drained, before the pool closes).
+    static func startBackground(
+        config: AppConfig, pool: ConnectionPool, services: AppServices, logger: Logger, metrics: Metrics, boundPort: Int
+    ) -> [@Sendable () -> Void] {
+        for warning in config.backgroundWarnings { logger.warning("\(warning)") }
+        var stops: [@Sendable () -> Void] = []
+        if config.reconcileInterval > 0 {
+            let reconciler = reconciler(config: config, services: services, logger: logger)
+            let task = PeriodicTask(name: "reconciler", interval: Double(config.reconcileInterval)) {
+                let report = reconciler.runOnce()
+                metrics.background.recordReconcile(
+                    result: report.skipped ? "skipped" : report.errors.isEmpty ? "ok" : "errors",
+                    actions: report.changes.map(\.action))
+            }
+            task.start()
+            stops.append {
+                if !task.stop(timeout: 30) {
+                    logger.warning("reconciler pass still running at shutdown; abandoned")
+                }
+            }
+        }
+        if config.outboxConcurrency > 0 {
+            let worker = OutboxWorker(
+                pool: pool, configuration: workerConfiguration(config),
+                handlers: jobHandlers(config: config, services: services, logger: logger, boundPort: boundPort),
+                logger: logger,
+                observe: { report in
+                    metrics.background.recordJob(kind: report.kind, outcome: report.outcome, seconds: report.seconds)
+                })
+            worker.start()
+            stops.insert({ worker.stop() }, at: 0)
+        }
+        return stops
+    }
+}
