@@ -7,16 +7,19 @@
 #   2. checkout                POST /api/payments/create-checkout-session  → order pending_payment
 #   3. the customer pays       POST stripe-sim /_sim/sessions/:id/pay      → signed webhook → paid
 #   4. a declined card         /_sim/sessions/:id/decline → failed; retry-session → new session → paid
-#   5. needs attention         admin cancels an order, then its (still open) session gets paid
+#   5. needs attention         the supplier rejects a paid order until the outbox gives up; an admin
+#                              retries fulfillment once the supplier is back. And: an order an admin
+#                              cancelled whose (still open) session the customer then paid.
 #   6. mark-paid               an admin records a payment made outside Stripe, with a note
 #
-# Settings: PORT (8080), SIM_PORT (12111), ADMIN_TOKEN (else .local/admin-token, as make run).
+# Settings: PORT (8080), SIM_PORT (12111), SUPPLIER_PORT (12113), ADMIN_TOKEN (else .local/admin-token).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-8080}
 sim_port=${SIM_PORT:-12111}
 api="http://127.0.0.1:$port"
 sim="http://127.0.0.1:$sim_port"
+supplier="http://127.0.0.1:${SUPPLIER_PORT:-12113}"
 
 bold=$'\e[1m' dim=$'\e[2m' reset=$'\e[0m'
 [ -t 1 ] || { bold='' dim='' reset=''; }
@@ -155,7 +158,47 @@ call GET "$api/api/admin/orders/$order" "" "${admin[@]}"
 expect 200
 show '{orderNumber, status, paymentStatus, sessions: [.sessions[] | {id, status}], history: [.history[] | "\(.status): \(.reason) (\(.actor))"]}'
 
-step "5. Needs attention: an admin cancels an order, but the customer still pays its open session"
+# Bounded wait until the admin order matches a jq condition (the outbox works in the background).
+await_order() {
+  local id=$1 cond=$2 seconds=$3 deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    body=$(curl -fsS --max-time 10 "${admin[@]}" "$api/api/admin/orders/$id") &&
+      printf '%s' "$body" | python3 -c "import json,sys; o=json.load(sys.stdin); sys.exit(0 if ($cond) else 1)" && return 0
+    sleep 0.5
+  done
+  die "order $id did not reach ($cond) within $seconds s"
+}
+
+if curl -fsS -o /dev/null --max-time 3 "$supplier/_supplier/health" 2>/dev/null; then
+  step "5. Needs attention: the supplier rejects a paid order"
+  note "make run's stand-in supplier (scripts/supplier.py) fails orders whose email has +fail@ in it."
+  curl -fsS -o /dev/null -X POST "$supplier/_supplier/break"
+  call POST "$api/api/payments/create-checkout-session" \
+    '{"items":[{"productId":"sku_tee","quantity":2}],"customerEmail":"grace+fail@example.com"}' \
+    -H "Idempotency-Key: $(idem supplier)"
+  expect 201
+  session=$(field id)
+  order=$(field orderId)
+  call POST "$sim/_sim/sessions/$session/pay" '{}'
+  expect 200
+  await_webhooks
+  note "Paid. The outbox now POSTs the order to the supplier, retries with backoff, and gives up…"
+  await_order "$order" 'o["fulfillmentStatus"] == "failed"' 60
+  status=200
+  show '{orderNumber, status, paymentStatus, fulfillmentStatus, needsAttention, fulfillmentError}'
+  note "The supplier is fixed; an admin clicks \"Retry fulfillment\":"
+  curl -fsS -o /dev/null -X POST "$supplier/_supplier/heal"
+  call POST "$api/api/admin/orders/$order/retry-fulfillment" "" "${admin[@]}"
+  expect 200
+  await_order "$order" 'o["status"] == "confirmed"' 60
+  status=200
+  show '{orderNumber, status, fulfillmentStatus, fulfillmentReference, needsAttention}'
+  curl -fsS -o /dev/null -X POST "$supplier/_supplier/break"
+else
+  note "(no demo supplier at $supplier: FULFILLMENT_WEBHOOK_URL is your own, so the supplier case is skipped)"
+fi
+
+step "5b. Needs attention: an admin cancels an order, but the customer still pays its open session"
 call POST "$api/api/payments/create-checkout-session" '{"items":[{"productId":"sku_socks","quantity":3}]}' \
   -H "Idempotency-Key: $(idem attention)"
 expect 201

@@ -10,7 +10,10 @@
 #      with a whsec_ secret generated once per .local/ install (.local/stripe-sim.whsec)
 #   5. checkoutd on :8080 (PORT=… to change) with the demo storefront at /demo/ and an ADMIN_TOKEN
 #      (environment, .env, or generated once into .local/admin-token)
-#   6. prints the URLs; Ctrl-C stops checkoutd and stripe-sim (by PID, nothing left behind).
+#   6. unless FULFILLMENT_WEBHOOK_URL is configured: scripts/supplier.py as the fulfillment supplier
+#      (orders whose email has "+fail@" in it fail there, so "needs attention" can be seen), with
+#      short outbox retries (OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_BASE=1 unless you set them)
+#   7. prints the URLs; Ctrl-C stops checkoutd, stripe-sim and the supplier (by PID, nothing left behind).
 #
 # Logs: checkoutd on this terminal (LOG_FORMAT=text unless you set it), stripe-sim in .local/logs/.
 set -euo pipefail
@@ -72,7 +75,7 @@ stop_pids() {
 if [ -f "$pidfile" ]; then
   stale=()
   while read -r pid; do
-    [ -n "$pid" ] && grep -qaE '(checkoutd|stripe-sim)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
+    [ -n "$pid" ] && grep -qaE '(checkoutd|stripe-sim|supplier\.py)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
   done <"$pidfile"
   if [ ${#stale[@]} -gt 0 ]; then
     say "stopping processes left by an earlier run (PIDs ${stale[*]})"
@@ -83,6 +86,9 @@ fi
 
 port=${PORT:-8080}
 sim_port=${SIM_PORT:-12111}
+supplier_port=${SUPPLIER_PORT:-12113}
+own_supplier=false
+[ -n "$(setting FULFILLMENT_WEBHOOK_URL)" ] || own_supplier=true
 
 # --- Stripe: real keys or the simulator -----------------------------------------------------------
 key=$(setting STRIPE_SECRET_KEY)
@@ -92,6 +98,10 @@ if [[ "$key" =~ ^(sk|rk)_(test|live)_[A-Za-z0-9]{20,}$ ]]; then real_stripe=true
 port_free "$port" || die "port $port is already in use (another \`make run\`? see: ss -ltnp 'sport = :$port'). Stop it or use: make run PORT=8081"
 if ! $real_stripe; then
   port_free "$sim_port" || die "port $sim_port (stripe-sim) is already in use (see: ss -ltnp 'sport = :$sim_port'). Stop it or use: make run SIM_PORT=12112"
+fi
+
+if $own_supplier; then
+  port_free "$supplier_port" || die "port $supplier_port (demo supplier) is already in use (see: ss -ltnp 'sport = :$supplier_port'). Stop it or use: make run SUPPLIER_PORT=12114"
 fi
 
 # --- Build -----------------------------------------------------------------------------------------
@@ -113,6 +123,15 @@ export PUBLIC_ORIGIN="http://localhost:$port/demo"
 LOG_FORMAT=$(setting LOG_FORMAT)
 export LOG_FORMAT=${LOG_FORMAT:-text}
 admin_note="(from your environment/.env)"
+# Admin links in notifications point here; fast outbox retries so a failing fulfillment shows up in seconds.
+PUBLIC_BASE_URL=$(setting PUBLIC_BASE_URL)
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:$port}
+if $own_supplier; then
+  export FULFILLMENT_WEBHOOK_URL="http://127.0.0.1:$supplier_port/orders"
+  for kv in OUTBOX_MAX_ATTEMPTS=3 OUTBOX_BACKOFF_BASE=1 OUTBOX_BACKOFF_MAX=5; do
+    [ -n "$(setting "${kv%%=*}")" ] || export "$kv"
+  done
+fi
 if [ -z "$(setting ADMIN_TOKEN)" ]; then
   [ -s .local/admin-token ] || python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >.local/admin-token
   export ADMIN_TOKEN
@@ -171,6 +190,14 @@ if ! $real_stripe; then
     { tail -n 20 .local/logs/stripe-sim.log >&2; die "stripe-sim did not start (log: .local/logs/stripe-sim.log)"; }
 fi
 
+if $own_supplier; then
+  python3 scripts/supplier.py --port "$supplier_port" >>.local/logs/supplier.log 2>&1 &
+  pids+=($!)
+  echo "$!" >>"$pidfile"
+  wait_http "http://127.0.0.1:$supplier_port/_supplier/health" "$!" 30 ||
+    { tail -n 20 .local/logs/supplier.log >&2; die "the demo supplier did not start (log: .local/logs/supplier.log)"; }
+fi
+
 "$bin/checkoutd" serve &
 pids+=($!)
 echo "$!" >>"$pidfile"
@@ -190,12 +217,13 @@ else
      stripe-sim   http://localhost:$sim_port/_sim/sessions   (control API; log: .local/logs/stripe-sim.log)
 EOF
 fi
+$own_supplier && echo "     supplier     http://localhost:$supplier_port/_supplier/health   (fulfillment stand-in: an email with +fail@ fails)"
 cat <<EOF
      metrics      http://localhost:$port/metrics      health: /healthz, /readyz   API spec: /openapi.yaml
 EOF
 $real_stripe || echo "     walkthrough  make demo   (in another terminal)"
 cat <<EOF
-   Ctrl-C stops checkoutd$($real_stripe || echo " and stripe-sim"); Postgres keeps its data (make db-stop stops it).
+   Ctrl-C stops checkoutd$($real_stripe || echo ", stripe-sim")$($own_supplier && echo " and the supplier"); Postgres keeps its data (make db-stop stops it).
   ──────────────────────────────────────────────────────────────────────────────
 
 EOF
@@ -204,5 +232,5 @@ EOF
 set +e
 wait -n "${pids[@]}"
 status=$?
-say "checkoutd or stripe-sim exited (status $status); stopping the rest"
+say "checkoutd, stripe-sim or the supplier exited (status $status); stopping the rest"
 exit "$status"

@@ -5,14 +5,16 @@ The test starts everything itself, on free loopback ports, and stops it again (b
   * a throwaway Postgres (`scripts/pg.sh start .local/pg-browser --fresh`), migrated by
     `checkoutd migrate` and loaded with `scripts/seed.sql` (the catalog `make run` uses);
   * the real `stripe-sim` (its hosted page stands in for Stripe Checkout) delivering signed webhooks;
-  * the real `checkoutd serve` with the demo enabled and an admin token;
+  * the real `checkoutd serve` with the demo enabled and an admin token, fulfilling paid orders through
+    `scripts/supplier.py` (which rejects orders whose email has "+fail@" in it) with fast outbox retries;
   * headless Chromium (Debian `chromium` + `chromium-driver`) driven by Python selenium.
 
 Flows (web/README.md "Browser test plan"):
   1. storefront purchase → hosted page Pay → paid order on the success page → cart emptied;
   2. declined card → Cancel → cancel page → Retry payment → a new hosted page → Pay → paid;
-  3. admin: wrong token refused → sign in → needs-attention filter → order detail (mark-paid of a
-     paid order is refused by the server) → a failed order found by search → mark-paid → paid.
+  3. admin: wrong token refused → sign in → needs-attention filter (a fulfillment the supplier kept
+     rejecting, and an order paid after an admin cancelled it) → order detail → mark-paid refused (already
+     paid) → supplier healed → Retry fulfillment → confirmed; a declined order found by search → mark-paid.
 
 Every wait is a WebDriverWait or a deadline-bounded poll; there are no fixed sleeps. Screenshots
 (1280×800) of the storefront, the success page and the admin list go to SCREENSHOT_DIR (default
@@ -162,6 +164,17 @@ class Stack:
         subprocess.run([str(pgbin / "psql"), db_url, "-v", "ON_ERROR_STOP=1", "-q", "-f", str(ROOT / "scripts/seed.sql")],
                        check=True, timeout=30)
 
+        # The stand-in supplier, on a port it picks itself (its first stdout line says which).
+        sup = Process("supplier", [sys.executable, str(ROOT / "scripts/supplier.py"), "--port", "0"],
+                      dict(os.environ), self.cwd)
+        self.processes.append(sup)
+        self.supplier = "http://127.0.0.1:" + sup.wait_for_line(r"listening on http://127\.0\.0\.1:(\d+)", 30).group(1)
+        env.update({
+            "FULFILLMENT_WEBHOOK_URL": self.supplier + "/orders",
+            "OUTBOX_MAX_ATTEMPTS": "2", "OUTBOX_BACKOFF_BASE": "0.05", "OUTBOX_BACKOFF_MAX": "0.2",
+            "OUTBOX_POLL_INTERVAL": "0.1", "OUTBOX_HTTP_TIMEOUT": "5", "OUTBOX_LEASE_SECONDS": "10",
+        })
+
         # stripe-sim on a port it picks itself (its first stdout line says which).
         s = Process("stripe-sim", [str(sim), "--port", "0", "--webhook-url",
                                    f"http://127.0.0.1:{self.port}/api/payments/webhook", "--webhook-secret", whsec,
@@ -220,6 +233,17 @@ class Stack:
     def await_webhooks(self):
         status, _ = self.sim_call("GET", "/_sim/deliveries/wait?timeout=15")
         assert status == 200, "stripe-sim still delivering webhooks after 15 s"
+
+    def await_order(self, order_id, predicate, what, timeout=WAIT):
+        """Polls the admin API (bounded) until the order satisfies `predicate`; the outbox is asynchronous."""
+        deadline = time.monotonic() + timeout
+        while True:
+            order = self.admin_order(order_id)
+            if predicate(order):
+                return order
+            if time.monotonic() > deadline:
+                raise AssertionError(f"order {order_id} not {what} within {timeout}s: {order}")
+            time.sleep(0.2)
 
     def admin_order(self, order_id):
         status, order = self.api("GET", f"/api/admin/orders/{order_id}", admin=True)
@@ -408,22 +432,29 @@ class BrowserFlows(unittest.TestCase):
 
     def test_3_admin_needs_attention_and_mark_paid(self):
         st, d = self.stack, self.driver
-        # Setup through the API: (A) an order an admin cancelled whose open session the customer then
-        # paid: the payment wins and the order needs attention; (B) an order whose card was declined.
-        status, a = st.api("POST", "/api/payments/create-checkout-session",
-                           {"items": [{"productId": "sku_socks", "quantity": 2}], "customerEmail": "grace@example.com"})
-        self.assertEqual(status, 201, a)
+        # Setup through the API, as a script would:
+        #  (A) an order an admin cancelled whose open session the customer then paid: needs attention;
+        #  (B) an order whose card was declined (failed): an admin will mark it paid;
+        #  (C) a paid order the supplier keeps rejecting until the outbox gives up: needs attention.
+        def checkout(product, email):
+            status, body = st.api("POST", "/api/payments/create-checkout-session",
+                                  {"items": [{"productId": product, "quantity": 1}], "customerEmail": email})
+            self.assertEqual(status, 201, body)
+            return body
+        a = checkout("sku_socks", "grace@example.com")
         status, body = st.api("POST", f"/api/admin/orders/{a['orderId']}/cancel", {"reason": "asked by phone"},
                               admin=True)
         self.assertEqual(status, 200, body)
         self.assertEqual(st.sim_call("POST", f"/_sim/sessions/{a['id']}/pay", {})[0], 200)
-        status, b = st.api("POST", "/api/payments/create-checkout-session",
-                           {"items": [{"productId": "sku_poster", "quantity": 1}], "customerEmail": "alan@example.com"})
-        self.assertEqual(status, 201, b)
+        b = checkout("sku_poster", "alan@example.com")
         self.assertEqual(st.sim_call("POST", f"/_sim/sessions/{b['id']}/decline", {})[0], 200)
+        c = checkout("sku_lantern", "barbara+fail@example.com")
+        self.assertEqual(st.sim_call("POST", f"/_sim/sessions/{c['id']}/pay", {})[0], 200)
         st.await_webhooks()
         self.assertTrue(st.admin_order(a["orderId"])["needsAttention"])
         self.assertEqual(st.admin_order(b["orderId"])["status"], "failed")
+        st.await_order(c["orderId"], lambda o: o["fulfillmentStatus"] == "failed" and o["needsAttention"],
+                       "fulfillment failed")
 
         # A wrong token is refused, the right one lets us in.
         d.get(st.base + "/admin/")
@@ -434,33 +465,41 @@ class BrowserFlows(unittest.TestCase):
         token.clear()
         token.send_keys(ADMIN_TOKEN)
         self.find("admin-token-submit").click()
-        self.wait(lambda d: len(d.find_elements(*by_testid("order-row"))) >= 2, "the orders table")
+        self.wait(lambda d: len(d.find_elements(*by_testid("order-row"))) >= 3, "the orders table")
         self.shot("admin")
 
-        # Needs attention only: every row is flagged, order A among them.
+        # Needs attention only: every row is flagged, A and C among them.
         self.find("filter-needs-attention").click()
         self.wait(lambda d: "needsAttention=true" in d.current_url, "the needs-attention filter applied")
 
         def flagged_rows(d):
             rows = d.find_elements(*by_testid("order-row"))
-            ids = [r.get_attribute("data-order-id") for r in rows]
-            if a["orderId"] not in ids:
+            ids = {r.get_attribute("data-order-id") for r in rows}
+            if not {a["orderId"], c["orderId"]} <= ids:
                 return False
             return rows if all("attention" in r.get_attribute("class").split() for r in rows) else False
-        rows = self.wait(flagged_rows, "only needs-attention rows, including order A")
-        row = next(r for r in rows if r.get_attribute("data-order-id") == a["orderId"])
+        rows = self.wait(flagged_rows, "only needs-attention rows, including orders A and C")
+
+        # C: the fulfillment failure is shown; mark-paid is refused (it is paid); once the supplier is
+        # back, Retry fulfillment confirms it.
+        row = next(r for r in rows if r.get_attribute("data-order-id") == c["orderId"])
         self.find("order-link", row).click()
-        self.wait(lambda d: self.find("detail-order-number").text == a["orderNumber"], "order A's detail")
-        self.visible("detail-attention")
-        self.assertIn(self.find("detail-status").get_attribute("data-status"), ("paid", "confirmed"))
-        # Mark-paid of an order that is already paid: the page lets us try, the server refuses.
+        self.wait(lambda d: self.find("detail-order-number").text == c["orderNumber"], "order C's detail")
+        self.assertIn("fulfillment failed", self.visible("detail-attention").text)
+        self.wait_status("detail-fulfillment-status", ("failed",))
         self.find("mark-paid-note").send_keys("customer says they paid twice")
         self.find("mark-paid-button").click()
         self.wait(lambda d: d.find_element(By.CSS_SELECTOR,
                                            '[data-testid="action-result"] [data-testid="error-message"]')
                   .get_attribute("data-error-code") == "order_already_paid", "mark-paid refused (already paid)")
+        self.assertEqual(st._call("POST", st.supplier + "/_supplier/heal")[0], 200)
+        self.find("action-retry-fulfillment").click()
+        self.visible("action-ok")
+        confirmed = st.await_order(c["orderId"], lambda o: o["status"] == "confirmed", "confirmed")
+        self.assertFalse(confirmed["needsAttention"])
+        self.assertEqual(confirmed["fulfillmentReference"], f"SUP-{c['orderNumber']}")
 
-        # Order B: found by search, marked paid with a note, the detail shows it paid.
+        # B: found by search, marked paid with a note, the detail shows it paid.
         self.find("back-to-orders").click()
         search = self.visible("filter-search")
         search.send_keys(b["orderNumber"])
