@@ -7,8 +7,9 @@
 /// Rules it enforces:
 /// - One request at a time: a pipelined request is parsed only after the previous response is queued,
 ///   so responses go out in request order.
-/// - Timeouts: `idle` between requests (close silently), `header` from the first byte until the head is
-///   complete and `body` for the body (408 then close).
+/// - Timeouts: `idle` between requests (close silently; a new connection that never sends a byte gets
+///   `min(idle, header)`), `header` from the first byte until the head is complete and `body` for the
+///   body (408 then close).
 /// - Back-pressure: when unsent output exceeds `maxWriteBuffer`, it stops parsing (and asks not to be
 ///   read) until the client catches up; while a handler runs, it reads ahead at most `readAheadLimit`.
 /// - Errors it generates (400, 408, 413, 431, …) use `HTTPError`'s JSON shape and close the connection.
@@ -73,7 +74,9 @@ public struct HTTPConnectionStateMachine: Sendable {
         self.timeouts = timeouts
         self.maxWriteBuffer = maxWriteBuffer
         self.readAheadLimit = readAheadLimit
-        self.deadline = now &+ timeouts.idle
+        // A new connection gets no longer than a request head would to start talking: idle sockets that
+        // never send a byte are the cheapest way to exhaust `maxConnections`.
+        self.deadline = now &+ min(timeouts.idle, timeouts.header)
     }
 
     /// Whether the I/O layer should read from the socket now.

@@ -20,6 +20,8 @@ struct CheckoutdProcessTests {
     final class Running: @unchecked Sendable {
         // Pipes are read on their own threads; `output` is guarded by the lock.
         let process = Process()
+        private let outPipe = Pipe()
+        private let errPipe = Pipe()
         private let lock = NSLock()
         private var out = Data()
         private var err = Data()
@@ -35,8 +37,8 @@ struct CheckoutdProcessTests {
             let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("checkoutd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
             process.currentDirectoryURL = cwd
-            let o = Pipe()
-            let e = Pipe()
+            let o = outPipe
+            let e = errPipe
             process.standardOutput = o
             process.standardError = e
             o.fileHandleForReading.readabilityHandler = { [weak self] h in

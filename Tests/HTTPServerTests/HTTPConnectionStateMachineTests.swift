@@ -51,9 +51,21 @@ struct MachineHarness {
 
 @Suite("HTTPConnectionStateMachine")
 struct HTTPConnectionStateMachineTests {
-    @Test func idleConnectionClosesSilentlyAtTheIdleTimeout() {
+    @Test func idleKeepAliveConnectionClosesSilentlyAtTheIdleTimeout() {
         var h = MachineHarness()
+        h.receive("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        h.respond()
+        _ = h.takeWritten()
         h.advance(ms: 499)
+        #expect(!h.closed)
+        h.advance(ms: 1)
+        #expect(h.closed)
+        #expect(h.written.isEmpty)
+    }
+
+    @Test func newConnectionThatNeverSpeaksClosesSilentlyAtTheHeaderTimeout() {
+        var h = MachineHarness()
+        h.advance(ms: 299)
         #expect(!h.closed)
         h.advance(ms: 1)
         #expect(h.closed)
