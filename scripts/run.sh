@@ -12,7 +12,8 @@
 #      (environment, .env, or generated once into .local/admin-token)
 #   6. unless FULFILLMENT_WEBHOOK_URL is configured: scripts/supplier.py as the fulfillment supplier
 #      (orders whose email has "+fail@" in it fail there, so "needs attention" can be seen), with
-#      short outbox retries (OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_BASE=1 unless you set them)
+#      short outbox retries (OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_BASE=1, OUTBOX_BACKOFF_MAX=5 unless
+#      set in the environment)
 #   7. prints the URLs; Ctrl-C stops checkoutd, stripe-sim and the supplier (by PID, nothing left behind).
 #
 # Logs: checkoutd on this terminal (LOG_FORMAT=text unless you set it), stripe-sim in .local/logs/.
@@ -128,9 +129,9 @@ PUBLIC_BASE_URL=$(setting PUBLIC_BASE_URL)
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:$port}
 if $own_supplier; then
   export FULFILLMENT_WEBHOOK_URL="http://127.0.0.1:$supplier_port/orders"
-  for kv in OUTBOX_MAX_ATTEMPTS=3 OUTBOX_BACKOFF_BASE=1 OUTBOX_BACKOFF_MAX=5; do
-    [ -n "$(setting "${kv%%=*}")" ] || export "$kv"
-  done
+  # These win over .env (whose copied .env.example values would take minutes); the environment wins over them.
+  export OUTBOX_MAX_ATTEMPTS=${OUTBOX_MAX_ATTEMPTS:-3} OUTBOX_BACKOFF_BASE=${OUTBOX_BACKOFF_BASE:-1}
+  export OUTBOX_BACKOFF_MAX=${OUTBOX_BACKOFF_MAX:-5}
 fi
 if [ -z "$(setting ADMIN_TOKEN)" ]; then
   [ -s .local/admin-token ] || python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >.local/admin-token
