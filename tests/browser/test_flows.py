@@ -26,6 +26,7 @@ Usage: python3 tests/browser/test_flows.py [-v]   (the binaries must be built: `
   BROWSER_KEEP  1 = leave the stack running at the end and print its URLs (debugging)
 """
 
+import fcntl
 import json
 import os
 import pathlib
@@ -126,6 +127,12 @@ class Stack:
 
     def start(self):
         WORK.mkdir(parents=True, exist_ok=True)
+        # One run at a time per checkout: the cluster folder and the logs are fixed paths.
+        self.lock = open(WORK / "run.lock", "w")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another browser test run is using {PG_DIR} (lock {WORK / 'run.lock'})") from None
         bin_dir = os.environ.get("BIN_DIR") or subprocess.check_output(
             ["swift", "build", "--show-bin-path"], cwd=ROOT, text=True
         ).strip()
