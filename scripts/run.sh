@@ -71,12 +71,17 @@ stop_pids() {
   done
 }
 
-# A previous `make run` killed with SIGKILL may have left its children: end them by their recorded PID
-# (only when that PID still runs one of our binaries).
+# .local/run.pids: "runner <PID of this script>", then one child PID per line. A `make run` that is still
+# running is left alone; one killed with SIGKILL may have left its children: end them by their recorded
+# PID (only when that PID still runs one of our programs).
 if [ -f "$pidfile" ]; then
+  runner=$(sed -n 's/^runner //p' "$pidfile")
+  if [ -n "$runner" ] && grep -qa 'run\.sh' "/proc/$runner/cmdline" 2>/dev/null; then
+    die "make run is already running (PID $runner). Stop it with Ctrl-C in its terminal (or: kill $runner)."
+  fi
   stale=()
   while read -r pid; do
-    [ -n "$pid" ] && grep -qaE '(checkoutd|stripe-sim|supplier\.py)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
+    [[ "$pid" =~ ^[0-9]+$ ]] && grep -qaE '(checkoutd|stripe-sim|supplier\.py)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
   done <"$pidfile"
   if [ ${#stale[@]} -gt 0 ]; then
     say "stopping processes left by an earlier run (PIDs ${stale[*]})"
@@ -142,6 +147,7 @@ fi
 
 if $real_stripe; then
   say "real Stripe key found ($(printf '%s' "$key" | cut -c1-8)…): not starting stripe-sim"
+  export STRIPE_API_BASE=https://api.stripe.com
   if [ -z "$(setting STRIPE_WEBHOOK_SECRET)" ]; then
     say "WARNING: STRIPE_WEBHOOK_SECRET is not set, so every webhook will be rejected. Run"
     say "  stripe listen --forward-to localhost:$port/api/payments/webhook"
@@ -178,6 +184,7 @@ cleanup() {
   say "stopped. Postgres keeps running (data in .local/pg); make db-stop stops it."
 }
 trap cleanup EXIT
+echo "runner $$" >"$pidfile"
 trap 'exit 0' INT TERM   # Ctrl-C is the normal way to stop
 
 if ! $real_stripe; then
