@@ -7,6 +7,11 @@ missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The openapi.yaml test validates the spec with PyPI's openapi-spec-validator.
+if ! python3 -c "import openapi_spec_validator" 2>/dev/null; then
+  echo "deps: installing openapi-spec-validator (PyPI)"
+  python3 -m pip install -q openapi-spec-validator
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"
 sudo=""

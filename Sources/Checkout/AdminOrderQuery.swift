@@ -61,7 +61,9 @@ public struct AdminOrderQuery: Sendable, Equatable {
             query.needsAttention = raw == "true"
         }
         if let raw = value("q") {
-            guard raw.count <= 254 else { throw .validation(field: "q", message: "must be at most 254 characters") }
+            guard raw.count <= 254, !CreateCheckoutRequest.hasControlCharacters(raw) else {
+                throw .validation(field: "q", message: "must be at most 254 characters without control characters")
+            }
             query.q = raw
         }
         if let raw = value("limit") {

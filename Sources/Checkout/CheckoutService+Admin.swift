@@ -7,7 +7,8 @@ extension CheckoutService {
         try run {
             try pool.withConnection { db in
                 let (records, next) = try orders.adminList(db, query)
-                let list = try records.map { AdminOrder($0, items: try orders.items(db, orderID: $0.id)) }
+                let items = try orders.items(db, orderIDs: records.map(\.id))
+                let list = records.map { AdminOrder($0, items: items[$0.id] ?? []) }
                 return AdminOrderPage(orders: list, nextCursor: next)
             }
         }
@@ -29,11 +30,20 @@ extension CheckoutService {
 
     /// Manual reconcile of an unpaid order (money arrived another way). `note` is required (it is
     /// the history row's reason and actor), and fulfillment is enqueued like for a Stripe payment.
+    /// The order's session is expired at Stripe first so the customer cannot pay twice; if it turns
+    /// out paid, that payment is applied and ``CheckoutError/orderAlreadyPaid(orderID:)`` thrown (a
+    /// delayed payment still processing: ``CheckoutError/orderNotRetryable(status:)``).
     /// Throws ``CheckoutError/orderAlreadyPaid(orderID:)`` when the order already received money.
     public func markPaid(orderID: UUID, note: String) throws(CheckoutError) -> AdminOrder {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !note.isEmpty else { throw .validation(field: "note", message: "is required") }
-        guard note.count <= 500 else { throw .validation(field: "note", message: "must be at most 500 characters") }
+        guard note.count <= 500, !note.unicodeScalars.contains("\u{0}") else {
+            throw .validation(field: "note", message: "must be at most 500 characters, without NUL")
+        }
+        let order = try loadOrder(orderID)
+        if !order.state.status.hasReceivedPayment, let current = order.state.currentSessionID {
+            try retireSession(current, order: order)
+        }
         try command(orderID, .markPaid(note: note, actor: "admin"), actor: "admin:\(note)") { state in
             .orderAlreadyPaid(orderID: orderID)
         }
@@ -53,6 +63,9 @@ extension CheckoutService {
     /// Stripe is left to expire; a payment that still arrives wins and flags the order.
     public func cancel(orderID: UUID, reason: String) throws(CheckoutError) -> AdminOrder {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count <= 500, !reason.unicodeScalars.contains("\u{0}") else {
+            throw .validation(field: "reason", message: "must be at most 500 characters, without NUL")
+        }
         try command(orderID, .cancel(reason: reason.isEmpty ? "cancelled by admin" : reason), actor: "admin:cancel") {
             state in .orderNotRetryable(status: state.status)
         }

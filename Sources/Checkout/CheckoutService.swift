@@ -177,7 +177,13 @@ public final class CheckoutService: Sendable {
         do {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")
         } catch {
-            throw stripeFailure(error, orderID: order.id, action: "create a checkout session")
+            let failure = stripeFailure(error, orderID: order.id, action: "create a checkout session")
+            if case .rejected = error {
+                // The same request can never succeed: give the stock back now instead of holding it
+                // until the reconciler notices (an anonymous client could otherwise pin stock at will).
+                try abandonRejectedAttempt(orderID: orderID)
+            }
+            throw failure
         }
         let (decision, before) = try run {
             try pool.transaction { db -> (OrderDecision, OrderState) in
@@ -193,12 +199,29 @@ public final class CheckoutService: Sendable {
         if decision.newState == nil, before.currentSessionID != session.id {
             // A concurrent attempt stored its session first, or the order moved on (e.g. cancelled)
             // while Stripe was called: retire the session nobody will use.
-            _ = try? gateway.expireSession(session.id, idempotencyKey: "order:\(id):expire:\(session.id)")
+            _ = try? gateway.expireSession(
+                session.id, idempotencyKey: Self.expireKey(orderID: id, sessionID: session.id))
             guard before.currentSessionID != nil else { throw .orderNotRetryable(status: before.status) }
             return try resume(try loadOrder(orderID))
         }
         return CheckoutSessionResult(
             id: session.id, url: session.url ?? "", orderID: order.id, orderNumber: order.orderNumber)
+    }
+
+    /// Stripe refused to create a session for a pending order that has none: the order ends
+    /// `cancelled` with the reason and its stock released, in one transaction. Left alone when a
+    /// concurrent attempt stored a session meanwhile or the order moved on.
+    private func abandonRejectedAttempt(orderID: UUID) throws(CheckoutError) {
+        try run {
+            try pool.transaction { db in
+                guard let locked = try orders.order(db, id: orderID, forUpdate: true),
+                    locked.state.status == .pendingPayment, locked.state.currentSessionID == nil
+                else { return }
+                _ = try transitions.apply(
+                    db, order: locked, event: .cancel(reason: "Stripe rejected the checkout session"),
+                    actor: "system:checkout")
+            }
+        }
     }
 
     // MARK: - Public lookups
@@ -210,7 +233,9 @@ public final class CheckoutService: Sendable {
     /// learns (Stripe's "fulfil from the landing page too"). The check is claimed atomically, so
     /// concurrent lookups make one Stripe call; a Stripe failure only skips the refresh.
     public func order(bySessionID sessionID: String) throws(CheckoutError) -> PublicOrder {
-        guard !sessionID.isEmpty, sessionID.count <= 255 else { throw .orderNotFound }
+        guard !sessionID.isEmpty, sessionID.count <= 255, !CreateCheckoutRequest.hasControlCharacters(sessionID) else {
+            throw .orderNotFound
+        }
         // The common case (a settled order) is two queries on one connection.
         let (order, items, claimed) = try run {
             try pool.withConnection { db -> (OrderRecord, [OrderItemRecord], Bool) in
@@ -253,18 +278,20 @@ public final class CheckoutService: Sendable {
     /// First expires the order's current session at Stripe. If Stripe says it is no longer open,
     /// the session is retrieved: when it was paid, that payment is applied and
     /// ``CheckoutError/orderAlreadyPaid(orderID:)`` is thrown; when it completed with a delayed
-    /// payment still processing, ``CheckoutError/orderNotRetryable(status:)``. Then, in one
+    /// payment still processing (the order still pending), ``CheckoutError/orderNotRetryable(status:)``
+    /// (after that delayed payment failed, the retry goes on). Then, in one
     /// transaction, the order goes back to pending with its stock re-reserved (``CheckoutError/outOfStock(productID:)``
     /// when it cannot be), and a new session is created for the same saved items and prices.
     /// The old session's late events change nothing (it is no longer the current session).
     public func retrySession(orderID: UUID, actor: String = "customer") throws(CheckoutError) -> CheckoutSessionResult {
         let order = try loadOrder(orderID)
         guard order.state.status.isRetryable else { throw .orderNotRetryable(status: order.state.status) }
-        if let current = order.state.currentSessionID {
-            try retireSession(current, order: order)
+        let retired = order.state.currentSessionID
+        if let retired {
+            try retireSession(retired, order: order)
         }
         let decision = try run {
-            try pool.transaction { db -> OrderDecision in
+            try pool.transaction { db -> OrderDecision? in
                 guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
                     throw CheckoutError.orderNotFound
                 }
@@ -273,20 +300,34 @@ public final class CheckoutService: Sendable {
                         ? CheckoutError.orderAlreadyPaid(orderID: orderID)
                         : CheckoutError.orderNotRetryable(status: locked.state.status)
                 }
+                if let current = locked.state.currentSessionID, current != retired {
+                    // A concurrent retry-session already made a new attempt after we read the order:
+                    // answer its session instead of superseding it (it would stay open and payable).
+                    return nil
+                }
                 return try transitions.apply(db, order: locked, event: .beginRetry, actor: actor)
             }
         }
+        guard let decision else { return try resume(try loadOrder(orderID)) }
         logger.info(
             "payment attempt restarted", metadata: ["order_id": "\(orderID)", "reason": "\(decision.reason)"])
         return try startSession(orderID: orderID)
     }
 
+    /// The outbound Idempotency-Key of one expire call: unique per call (its HTTP retries share it).
+    /// Expiring is idempotent at Stripe anyway ("not open" is answered by retrieving the session),
+    /// and a key fixed per session would replay a Stripe 500 to every later call for 24 hours.
+    static func expireKey(orderID: String, sessionID: String) -> String {
+        "order:\(orderID):expire:\(sessionID):\(UUID().uuidString.lowercased())"
+    }
+
     /// Makes sure an old session can no longer take money before a new one is created.
-    private func retireSession(_ sessionID: String, order: OrderRecord) throws(CheckoutError) {
+    func retireSession(_ sessionID: String, order: OrderRecord) throws(CheckoutError) {
         let id = order.id.lowercased
         let session: PaymentSession
         do {
-            session = try gateway.expireSession(sessionID, idempotencyKey: "order:\(id):expire:\(sessionID)")
+            session = try gateway.expireSession(
+                sessionID, idempotencyKey: Self.expireKey(orderID: id, sessionID: sessionID))
         } catch {
             if error.isMissing { return }  // Stripe does not know it: nothing can be paid there
             guard case .rejected = error else { throw stripeFailure(error, orderID: order.id, action: "expire") }
@@ -307,7 +348,13 @@ public final class CheckoutService: Sendable {
         if session.status == .complete {
             try apply(session: session, orderID: order.id, actor: "system:retry-session")
             if session.paymentStatus == .unpaid {
-                throw .orderNotRetryable(status: .pendingPayment)
+                // Completed with a delayed method: refuse only while that payment may still succeed
+                // (the order is still pending). Once it failed (order failed/expired) a new attempt may
+                // start; the locked check in retrySession decides the rest.
+                guard try loadOrder(order.id).state.status != .pendingPayment else {
+                    throw .orderNotRetryable(status: .pendingPayment)
+                }
+                return
             }
             throw .orderAlreadyPaid(orderID: order.id)
         }

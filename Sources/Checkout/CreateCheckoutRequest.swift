@@ -12,8 +12,9 @@ import Foundation
 ///   (the `products.id` pattern), each at most once; quantity an integer 1–999 (not a string, not a
 ///   boolean, not a fraction);
 /// - `customerEmail` ≤ 254 chars, exactly one `@` with text on both sides, no whitespace;
-/// - `customerId` 1–200 chars;
-/// - `metadata`: at most 20 pairs; keys 1–40 chars without `[` or `]`; values strings ≤ 500 chars;
+/// - `customerId` 1–200 chars, no control characters;
+/// - `metadata`: at most 20 pairs; keys 1–40 chars without `[`, `]` or control characters; values
+///   strings ≤ 500 chars without NUL (Postgres cannot store it);
 /// - `null` for an optional field means "absent".
 public struct CreateCheckoutRequest: Sendable, Equatable {
     /// One requested line: a product and how many.
@@ -107,8 +108,8 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
         }
         var customerID: String?
         if let value = try optionalString(root["customerId"], field: "customerId") {
-            guard (1...200).contains(value.count) else {
-                throw .validation(field: "customerId", message: "must be 1-200 characters")
+            guard (1...200).contains(value.count), !hasControlCharacters(value) else {
+                throw .validation(field: "customerId", message: "must be 1-200 characters without control characters")
             }
             customerID = value
         }
@@ -122,14 +123,19 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
             }
             for key in pairs.keys.sorted() {
                 let field = "metadata.\(key)"
-                guard (1...40).contains(key.count), !key.contains("["), !key.contains("]") else {
-                    throw .validation(field: field, message: "keys must be 1-40 characters without '[' or ']'")
+                guard (1...40).contains(key.count), !key.contains("["), !key.contains("]"), !hasControlCharacters(key)
+                else {
+                    throw .validation(
+                        field: field, message: "keys must be 1-40 characters without '[', ']' or control characters")
                 }
                 guard let value = pairs[key] as? String, !isBoolOrNumber(pairs[key]) else {
                     throw .validation(field: field, message: "must be a string")
                 }
                 guard value.count <= 500 else {
                     throw .validation(field: field, message: "must be at most 500 characters")
+                }
+                guard !value.unicodeScalars.contains("\u{0}") else {
+                    throw .validation(field: field, message: "must not contain NUL characters")
                 }
                 metadata[key] = value
             }
@@ -164,7 +170,16 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
         guard value.count <= 254 else { return false }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
+        // At least as strict as Stripe (which answers 400 email_invalid for "a@b"): a domain of two or
+        // more non-empty labels. Accepting less would store an order whose session can never be created.
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else { return false }
         return !value.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    /// C0 controls and DEL (NUL cannot be stored in Postgres text or jsonb at all).
+    static func hasControlCharacters(_ value: String) -> Bool {
+        value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     private static func isBoolOrNumber(_ value: Any?) -> Bool {

@@ -38,6 +38,9 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     case retryFulfillment
     /// Admin cancel of an unpaid order (optional in API.md; gives the stock back).
     case cancel(reason: String)
+    /// Reconciler: a pending order that never got a Checkout Session (Stripe failed and nobody
+    /// retried) held its stock longer than a session would have lived: it ends `expired`.
+    case reservationExpired
 
     /// A short stable name (for history reasons, logs and test names).
     public var name: String {
@@ -55,6 +58,7 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
         case .fulfillmentFailed: return "fulfillment_failed"
         case .retryFulfillment: return "retry_fulfillment"
         case .cancel: return "cancel"
+        case .reservationExpired: return "reservation_expired"
         }
     }
 }

@@ -35,7 +35,8 @@ public enum OrderDecision: Sendable, Equatable {
 ///   payment for one of their sessions; if their stock was released it is re-taken, or the order
 ///   is flagged as needing attention;
 /// - failures and expiries of a session (or PaymentIntent) that is no longer the order's current
-///   one change nothing (``OrderState/retiredPaymentIntentIDs`` names the superseded intents);
+///   one change nothing (``OrderState/retiredPaymentIntentIDs`` names the superseded intents, and
+///   while retry-session is creating the next session no attempt is open to fail);
 /// - a completed session with `payment_status=unpaid` keeps the order pending (delayed methods);
 /// - refunds are cumulative and never decrease; a full refund makes the order `refunded`;
 /// - applying the same event or command twice is a no-op the second time.
@@ -45,7 +46,11 @@ public enum OrderDecision: Sendable, Equatable {
 /// consumed when paid, re-reserved by retry-session.
 public enum OrderStateMachine {
     /// Decides what `event` does to an order in `state`. Pure and total: never throws, never does I/O.
-    public static func apply(_ state: OrderState, _ event: OrderEvent) -> OrderDecision {
+    /// `currencyMismatch` describes a payment made in another currency than the order's (the
+    /// caller compares; events do not carry the currency): the money is recorded, nothing is fulfilled.
+    public static func apply(_ state: OrderState, _ event: OrderEvent, currencyMismatch: String? = nil)
+        -> OrderDecision
+    {
         switch event {
         case .sessionCompleted(let sessionID, let outcome, let paymentIntentID, let amountTotal):
             guard owns(state, sessionID) else {
@@ -53,7 +58,7 @@ public enum OrderStateMachine {
             }
             if outcome.isSettled {
                 return acceptPayment(
-                    state, paymentIntentID: paymentIntentID, amount: amountTotal,
+                    state, paymentIntentID: paymentIntentID, amount: amountTotal, currencyMismatch: currencyMismatch,
                     reason: "checkout session \(sessionID) completed (\(outcome.rawValue))")
             }
             return completedUnpaid(state, sessionID: sessionID, paymentIntentID: paymentIntentID)
@@ -63,7 +68,7 @@ public enum OrderStateMachine {
                 return .noOp(reason: "session \(sessionID) does not belong to this order")
             }
             return acceptPayment(
-                state, paymentIntentID: paymentIntentID, amount: amountTotal,
+                state, paymentIntentID: paymentIntentID, amount: amountTotal, currencyMismatch: currencyMismatch,
                 reason: "delayed payment of session \(sessionID) succeeded")
 
         case .asyncPaymentFailed(let sessionID, let paymentIntentID, let reason):
@@ -84,6 +89,10 @@ public enum OrderStateMachine {
 
         case .paymentFailed(let paymentIntentID, let reason):
             if state.status.hasReceivedPayment { return neverDowngrade(state) }
+            if state.status == .pendingPayment, state.currentSessionID == nil {
+                // No attempt is open (a retry is creating the next session): the failure is an old one.
+                return .noOp(reason: "failure of payment intent \(paymentIntentID) while no attempt is open")
+            }
             if state.retiredPaymentIntentIDs.contains(paymentIntentID) {
                 return .noOp(reason: "failure of payment intent \(paymentIntentID) of a superseded attempt")
             }
@@ -157,6 +166,21 @@ public enum OrderStateMachine {
             next.attentionReason = nil
             return .transition(next, effects: [.enqueueFulfillment], reason: "fulfillment retried")
 
+        case .reservationExpired:
+            guard state.status == .pendingPayment, state.currentSessionID == nil else {
+                return .noOp(reason: "order has a session or is not pending")
+            }
+            var next = state
+            next.status = .expired
+            next.paymentStatus = .expired
+            next.failureReason = "no payment session was created in time"
+            var effects: [OrderEffect] = []
+            if state.stockReserved {
+                effects.append(.releaseStock)
+                next.stockReserved = false
+            }
+            return .transition(next, effects: effects, reason: "reservation expired without a checkout session")
+
         case .cancel(let reason):
             guard state.status.isRetryable else {
                 return .noOp(reason: "order is \(state.status.rawValue) and cannot be cancelled")
@@ -188,18 +212,23 @@ public enum OrderStateMachine {
     /// Money arrived. Wins over failed/expired/cancelled; a second, different payment of an already
     /// paid order is flagged for an operator (someone must refund one of them).
     private static func acceptPayment(
-        _ state: OrderState, paymentIntentID: String?, amount: Int64?, reason: String
+        _ state: OrderState, paymentIntentID: String?, amount: Int64?, currencyMismatch: String? = nil,
+        reason: String
     ) -> OrderDecision {
         if state.status.hasReceivedPayment {
-            if let paymentIntentID, let known = state.paymentIntentID, paymentIntentID != known,
-                !state.needsAttention
+            // Any other PaymentIntent is a second payment: also when the order was marked paid by an
+            // admin (no intent known) or already needs attention for something else. Flagged once
+            // per intent (its id is kept in the attention reason).
+            if let paymentIntentID, paymentIntentID != state.paymentIntentID,
+                !(state.attentionReason ?? "").contains(paymentIntentID)
             {
                 var next = state
+                let first = state.paymentIntentID.map { "by \($0)" } ?? "without a payment intent (marked paid)"
+                let flag = "second payment \(paymentIntentID) for an order already paid \(first): refund one"
                 next.needsAttention = true
-                next.attentionReason =
-                    "second payment \(paymentIntentID) for an order already paid by \(known): refund one"
-                return .transition(
-                    next, effects: [.enqueueNotification(.needsAttention)], reason: next.attentionReason!)
+                next.attentionReason = [state.needsAttention ? state.attentionReason : nil, flag]
+                    .compactMap { $0 }.joined(separator: "; ")
+                return .transition(next, effects: [.enqueueNotification(.needsAttention)], reason: flag)
             }
             return .noOp(reason: "order is already \(state.status.rawValue)")
         }
@@ -230,6 +259,25 @@ public enum OrderStateMachine {
             next.paymentStatus = .refunded
             next.fulfillmentStatus = state.fulfillmentStatus
             return .transition(next, effects: effects, reason: why + "; already fully refunded")
+        }
+        let mismatch = [
+            next.amountReceived != state.amountTotal
+                ? "received \(next.amountReceived), order total \(state.amountTotal)" : nil,
+            currencyMismatch,
+        ].compactMap { $0 }
+        if !mismatch.isEmpty {
+            // Not what the order costs: keep the money on record, fulfil nothing, let an operator decide
+            // (retry-fulfillment ships it, or refund).
+            let problem = "paid an amount or currency other than the order's: " + mismatch.joined(separator: "; ")
+            next.fulfillmentStatus = .failed
+            next.fulfillmentError = "not fulfilled: " + mismatch.joined(separator: "; ")
+            next.attentionReason = [next.needsAttention ? next.attentionReason : nil, problem]
+                .compactMap { $0 }.joined(separator: "; ")
+            if !effects.contains(.enqueueNotification(.needsAttention)) {
+                effects.append(.enqueueNotification(.needsAttention))
+            }
+            next.needsAttention = true
+            return .transition(next, effects: effects, reason: why + "; " + problem)
         }
         effects.append(.enqueueFulfillment)
         return .transition(next, effects: effects, reason: why)

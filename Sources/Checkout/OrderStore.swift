@@ -140,6 +140,26 @@ public struct OrderStore: Sendable {
         }
     }
 
+    /// The lines of several orders in one query (admin lists), keyed by order.
+    public func items(_ db: Connection, orderIDs: [UUID]) throws -> [UUID: [OrderItemRecord]] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [UUID: [OrderItemRecord]] = [:]
+        for row in try db.query(
+            """
+            SELECT order_id, line_no, product_id, title, unit_amount, quantity, amount_total
+            FROM order_items WHERE order_id = ANY(string_to_array($1::text, ',')::uuid[])
+            ORDER BY order_id, line_no
+            """, [orderIDs.map(\.lowercased).joined(separator: ",")])
+        {
+            let item = OrderItemRecord(
+                lineNo: try row.decode("line_no"), productID: try row.decode("product_id"),
+                title: try row.decode("title"), unitAmount: try row.decode("unit_amount"),
+                quantity: try row.decode("quantity"), amountTotal: try row.decode("amount_total"))
+            result[try row.decode("order_id", as: UUID.self), default: []].append(item)
+        }
+        return result
+    }
+
     /// Every session the order had, oldest first.
     public func sessions(_ db: Connection, orderID: UUID) throws -> [CheckoutSessionRecord] {
         try db.query(
@@ -268,6 +288,25 @@ public struct OrderStore: Sendable {
             WHERE id = $1 AND status = 'pending_payment'
               AND (session_checked_at IS NULL OR session_checked_at <= now() - make_interval(secs => $2::bigint))
             """, [orderID, intervalSeconds]) == 1
+    }
+
+    /// Claims up to `limit` pending orders that nobody checked at Stripe for `staleSeconds` (by
+    /// `session_checked_at`, else `created_at`), stamping them checked now so concurrent reconcilers
+    /// (several instances) and success-page refreshes do not ask Stripe twice. Oldest first.
+    public func claimStalePendingOrders(_ db: Connection, staleSeconds: Int, limit: Int) throws -> [UUID] {
+        try db.query(
+            """
+            UPDATE orders SET session_checked_at = now()
+            WHERE id IN (
+                SELECT id FROM orders
+                WHERE status = 'pending_payment'
+                  AND coalesce(session_checked_at, created_at) <= now() - make_interval(secs => $1::bigint)
+                ORDER BY coalesce(session_checked_at, created_at)
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """, [staleSeconds, limit]
+        ).map { try $0.decode("id", as: UUID.self) }
     }
 
     // MARK: - Decoding

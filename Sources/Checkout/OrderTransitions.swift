@@ -13,10 +13,17 @@ struct OrderTransitions: Sendable {
     /// Decides and persists. `order` must have been read `FOR UPDATE` in this transaction.
     /// Throws ``CheckoutError/outOfStock(productID:)`` when a ``OrderEffect/reserveStock`` effect
     /// cannot be met (the caller's transaction then rolls back).
+    /// `paidCurrency` is the currency Stripe reports for a payment event (when known): compared with
+    /// the order's, a difference is recorded and nothing is fulfilled.
     func apply(
-        _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil
+        _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil,
+        paidCurrency: String? = nil
     ) throws -> OrderDecision {
-        let decision = OrderStateMachine.apply(order.state, event)
+        let mismatch = paidCurrency.flatMap { paid in
+            paid.lowercased() == order.currency.lowercased()
+                ? nil : "currency \(paid), order currency \(order.currency)"
+        }
+        let decision = OrderStateMachine.apply(order.state, event, currencyMismatch: mismatch)
         guard case .transition(var next, let effects, var reason) = decision else { return decision }
         let needsItems = effects.contains { [.releaseStock, .reserveStock, .reacquireStockOrFlag].contains($0) }
         // Sorted by product so concurrent transactions take product row locks in one order.
@@ -45,19 +52,27 @@ struct OrderTransitions: Sendable {
                     db, kind: "fulfill", orderID: order.id, payload: ["orderId": order.id.lowercased],
                     dedupeKey: "fulfill:\(order.id.lowercased)")
             case .enqueueNotification(let kind):
-                try notify(db, order: order, kind: kind, reason: next.attentionReason ?? reason)
+                // A payment's alert is keyed by its intent, so a second payment is never deduplicated
+                // into an earlier alert of the same order.
+                try notify(
+                    db, order: order, kind: kind, reason: next.attentionReason ?? reason,
+                    dedupeSuffix: Self.paymentIntentID(of: event))
             }
         }
         try orders.saveState(db, orderID: order.id, next)
         // Remember which PaymentIntent belonged to which session, so once the session is superseded
-        // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs).
-        for (sessionID, intentID) in [
-            (order.state.currentSessionID, order.state.paymentIntentID), (next.currentSessionID, next.paymentIntentID),
-        ] {
-            if let sessionID, let intentID {
-                try orders.updateSession(
-                    db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
-            }
+        // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs). Written when
+        // the pair changes, and for the outgoing pair when the current session changes.
+        // Only the session the event concerned gets its intent: a late payment of a superseded
+        // session must not credit the current one with that session's intent.
+        let before = (order.state.currentSessionID, order.state.paymentIntentID)
+        if let sessionID = next.currentSessionID, let intentID = next.paymentIntentID,
+            before != (sessionID, intentID), Self.sessionID(of: event).map({ $0 == sessionID }) ?? true
+        {
+            try orders.updateSession(db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
+        }
+        if let sessionID = before.0, let intentID = before.1, next.currentSessionID != sessionID {
+            try orders.updateSession(db, id: sessionID, status: nil, paymentStatus: nil, paymentIntentID: intentID)
         }
         try orders.insertHistory(
             db, orderID: order.id, state: next, reason: reason, actor: actor, stripeEventID: stripeEventID)
@@ -77,14 +92,35 @@ struct OrderTransitions: Sendable {
         return nil
     }
 
-    private func notify(_ db: Connection, order: OrderRecord, kind: NotificationKind, reason: String) throws {
+    private static func sessionID(of event: OrderEvent) -> String? {
+        switch event {
+        case .sessionCompleted(let sessionID, _, _, _), .asyncPaymentSucceeded(let sessionID, _, _),
+            .asyncPaymentFailed(let sessionID, _, _), .sessionExpired(let sessionID):
+            return sessionID
+        default:
+            return nil
+        }
+    }
+
+    private static func paymentIntentID(of event: OrderEvent) -> String? {
+        switch event {
+        case .sessionCompleted(_, _, let paymentIntentID, _), .asyncPaymentSucceeded(_, let paymentIntentID, _):
+            return paymentIntentID
+        default:
+            return nil
+        }
+    }
+
+    private func notify(
+        _ db: Connection, order: OrderRecord, kind: NotificationKind, reason: String, dedupeSuffix: String? = nil
+    ) throws {
         try outbox.enqueue(
             db, kind: "notify", orderID: order.id,
             payload: [
                 "orderId": order.id.lowercased, "orderNumber": order.orderNumber, "kind": kind.rawValue,
                 "reason": reason,
             ],
-            dedupeKey: "notify:\(kind.rawValue):\(order.id.lowercased)")
+            dedupeKey: "notify:\(kind.rawValue):\(order.id.lowercased)" + (dedupeSuffix.map { ":\($0)" } ?? ""))
     }
 }
 

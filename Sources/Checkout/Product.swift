@@ -68,8 +68,8 @@ public struct Product: Sendable, Equatable, Encodable {
         guard let title = root["title"] as? String, !(root["title"] is NSNumber) else {
             throw .validation(field: "title", message: "is required and must be a string")
         }
-        guard (1...250).contains(title.count) else {
-            throw .validation(field: "title", message: "must be 1-250 characters")
+        guard (1...250).contains(title.count), !CreateCheckoutRequest.hasControlCharacters(title) else {
+            throw .validation(field: "title", message: "must be 1-250 characters without control characters")
         }
         guard let amount = integer(root["unitAmount"]), amount > 0 else {
             throw .validation(field: "unitAmount", message: "must be an integer > 0 (minor units)")

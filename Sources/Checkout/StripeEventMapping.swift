@@ -13,6 +13,10 @@ public struct StripeEventMapping: Sendable, Equatable {
     /// The session's new status and payment status, to record on `checkout_sessions`.
     public var sessionStatus: PaymentSession.Status?
     public var sessionPaymentStatus: String?
+    /// The session's `client_reference_id` (we set the order number) and `currency`, to cross-check
+    /// a session we never stored and the money that arrived.
+    public var clientReferenceID: String?
+    public var currency: String?
     /// nil for event types we do not handle (stored as ignored).
     public var event: OrderEvent?
 
@@ -33,6 +37,8 @@ public struct StripeEventMapping: Sendable, Equatable {
             paymentIntentID = session.paymentIntent
             sessionStatus = snapshot.status
             sessionPaymentStatus = session.paymentStatus.rawValue
+            clientReferenceID = session.clientReferenceID
+            currency = session.currency
             switch type {
             case "checkout.session.completed":
                 self.event = .sessionCompleted(

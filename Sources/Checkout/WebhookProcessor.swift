@@ -21,12 +21,22 @@ public final class WebhookProcessor: Sendable {
     let orders = OrderStore()
     let events = StripeEventStore()
     let transitions = OrderTransitions()
+    let livemode: Bool
 
-    /// - Parameter verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
-    public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger) {
+    /// - Parameters:
+    ///   - verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
+    ///   - livemode: the mode this server runs in (``expectedLivemode(secretKey:)``); events of the
+    ///     other mode are stored as ignored. Default: test mode.
+    public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false) {
         self.pool = pool
         self.verifier = verifier
         self.logger = logger
+        self.livemode = livemode
+    }
+
+    /// The mode a Stripe secret key belongs to: `sk_live_…` / `rk_live_…` are live, anything else test.
+    public static func expectedLivemode(secretKey: String) -> Bool {
+        secretKey.hasPrefix("sk_live_") || secretKey.hasPrefix("rk_live_")
     }
 
     /// Processes one delivery. Throws ``CheckoutError/database(detail:)`` or
@@ -71,10 +81,18 @@ public final class WebhookProcessor: Sendable {
     {
         let inserted = try events.insertIfNew(
             db, id: event.id, type: event.type, livemode: event.livemode, apiVersion: event.apiVersion,
-            created: event.created, payload: String(decoding: payload, as: UTF8.self))
+            created: event.created, payload: Self.storableJSON(payload))
         guard inserted else { return .duplicate(eventID: event.id) }
 
-        guard let orderEvent = mapping.event else {
+        guard event.livemode == livemode else {
+            let reason =
+                "a \(event.livemode ? "live" : "test") mode event; this server runs in \(livemode ? "live" : "test") mode"
+            logger.error("webhook of the wrong mode ignored", metadata: ["event_id": "\(event.id)"])
+            try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
+            return .ignored(eventID: event.id, reason: reason)
+        }
+
+        guard var orderEvent = mapping.event else {
             let reason = "event type \(event.type) is not handled"
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
             return .ignored(eventID: event.id, reason: reason)
@@ -86,15 +104,40 @@ public final class WebhookProcessor: Sendable {
         }
         let orderID = order.id
         if let sessionID = mapping.sessionID {
+            // metadata.order_id is only a hint: the stored owner of a known session wins, and a session
+            // we never stored must name the order's number as its client_reference_id.
+            let owner = try orders.orderID(db, sessionID: sessionID)
+            var refusal: String?
+            if let owner, owner != orderID {
+                refusal = "session \(sessionID) belongs to order \(owner.lowercased), not \(orderID.lowercased)"
+            } else if owner == nil, mapping.clientReferenceID != order.orderNumber {
+                refusal = "session \(sessionID) is unknown and its client_reference_id is not \(order.orderNumber)"
+            }
+            if let refusal {
+                logger.critical(
+                    "webhook names an order its session does not belong to; ignored",
+                    metadata: ["event_id": "\(event.id)", "detail": "\(refusal)"])
+                try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: refusal)
+                return .ignored(eventID: event.id, reason: refusal)
+            }
             try orders.updateSession(
                 db, id: sessionID, status: mapping.sessionStatus, paymentStatus: mapping.sessionPaymentStatus,
                 paymentIntentID: mapping.paymentIntentID)
             if mapping.orderIDHint == orderID {
+                if case .sessionExpired = orderEvent, !order.state.sessionIDs.contains(sessionID),
+                    order.state.status == .pendingPayment, order.state.currentSessionID == nil
+                {
+                    // Stripe created this session for the order but storing it failed, so the order
+                    // never got a current session: its expiry ends the reservation. (A superseded
+                    // session is always stored, so a retry in progress is left alone.)
+                    orderEvent = .reservationExpired
+                }
                 order.state.sessionIDs.insert(sessionID)  // ours by its metadata, even if never stored
             }
         }
         let decision = try transitions.apply(
-            db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id)
+            db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id,
+            paidCurrency: mapping.currency)
         switch decision {
         case .transition(_, _, let reason):
             try events.recordResult(db, id: event.id, orderID: orderID, result: "applied", detail: reason)
@@ -118,5 +161,12 @@ public final class WebhookProcessor: Sendable {
         }
         guard let orderID else { return nil }
         return try orders.order(db, id: orderID, forUpdate: true)
+    }
+
+    /// The body as text Postgres' jsonb accepts: jsonb cannot hold `\u0000`, which JSON allows, so
+    /// the stored audit copy spells it U+FFFD (the signature was checked on the original bytes).
+    static func storableJSON(_ payload: [UInt8]) -> String {
+        let text = String(decoding: payload, as: UTF8.self)
+        return text.contains("\\u0000") ? text.replacingOccurrences(of: "\\u0000", with: "\\ufffd") : text
     }
 }

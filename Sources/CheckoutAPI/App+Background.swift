@@ -61,7 +61,7 @@ extension App {
     static func reconciler(config: AppConfig, services: AppServices, logger: Logger) -> Reconciler {
         Reconciler(
             service: services.checkout,
-            configuration: .init(staleAfter: config.reconcileStaleAfter, sessionTTL: config.checkoutSessionTTL),
+            configuration: .init(staleAfter: config.reconcileStaleAfter),
             logger: logger)
     }
 
@@ -73,7 +73,10 @@ extension App {
     ) -> [@Sendable () -> Void] {
         for warning in config.backgroundWarnings { logger.warning("\(warning)") }
         var stops: [@Sendable () -> Void] = []
-        if config.reconcileInterval > 0 {
+        if config.reconcileInterval > 0, config.dbPoolSize < 2 {
+            // A pass holds its advisory lock on one connection while it works on another.
+            logger.warning("background reconciler off: it needs DB_POOL_SIZE ≥ 2 (use checkoutd reconcile)")
+        } else if config.reconcileInterval > 0 {
             let reconciler = reconciler(config: config, services: services, logger: logger)
             let task = PeriodicTask(name: "reconciler", interval: Double(config.reconcileInterval)) {
                 let report = reconciler.runOnce()

@@ -10,7 +10,11 @@ extension App {
             .json(try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? ""))
         }
         route(.get, "/api/orders/:orderId") { request in
-            .json(try checkout.publicOrder(try Self.orderID(request, "orderId")))
+            // The id is in the cancel URL (browser history, referrers, shared links): anyone holding it
+            // sees the order, so the customer's email is left out (always null here).
+            var order = try checkout.publicOrder(try Self.orderID(request, "orderId"))
+            order.customerEmail = nil
+            return .json(order)
         }
         route(.post, "/api/orders/:orderId/retry-session") { request in
             let result = try checkout.retrySession(orderID: try Self.orderID(request, "orderId"), actor: "customer")

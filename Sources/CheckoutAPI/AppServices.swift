@@ -22,7 +22,9 @@ public struct AppServices: Sendable {
         self.checkout = CheckoutService(pool: pool, gateway: stripe, configuration: domainConfig, logger: logger)
         let verifier = WebhookVerifier(
             secrets: config.stripeWebhookSecrets.map { $0.reveal() }, tolerance: config.stripeWebhookTolerance)
-        self.webhooks = WebhookProcessor(pool: pool, verifier: verifier, logger: logger)
+        self.webhooks = WebhookProcessor(
+            pool: pool, verifier: verifier, logger: logger,
+            livemode: WebhookProcessor.expectedLivemode(secretKey: config.stripeSecretKey.reveal()))
     }
 
     /// Uses already-built domain objects (tests that need a special gateway or clock).

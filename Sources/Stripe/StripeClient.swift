@@ -132,10 +132,11 @@ public struct StripeClient: Sendable {
                 case "false": retry = false
                 default: retry = failure.isRetryable
                 }
+                // Clamp before converting: "inf" or "1e300" parse as Doubles that trap in Int64(_:).
                 if let ra = answer.header("Retry-After"), let seconds = Double(ra.trimmingCharacters(in: .whitespaces)),
-                    seconds >= 0
+                    seconds.isFinite, seconds >= 0
                 {
-                    serverDelay = min(.milliseconds(Int64(seconds * 1000)), maxRetryAfter)
+                    serverDelay = .milliseconds(Int64(min(seconds, maxRetryAfter.seconds) * 1000))
                 }
             case .failure(let error):
                 failure = error

@@ -29,7 +29,7 @@ struct Reconcile: ParsableCommand {
         let services = AppServices(config: config, pool: pool, logger: logger)
         let reconciler = Reconciler(
             service: services.checkout,
-            configuration: .init(staleAfter: config.reconcileStaleAfter, sessionTTL: config.checkoutSessionTTL),
+            configuration: .init(staleAfter: config.reconcileStaleAfter),
             logger: logger)
         let report = reconciler.runOnce(lockWait: .seconds(max(0, lockWait)))
         if json {

@@ -18,48 +18,34 @@ struct CheckoutdProcessTests {
 
     /// A started process with captured output.
     final class Running: @unchecked Sendable {
-        // Pipes are read on their own threads; `output` is guarded by the lock.
+        // The child's stdout/stderr go to files, not pipes: reading a file after (or during) the run has
+        // no handler threads and no "last bytes still in the pipe" race, so output is never lost.
         let process = Process()
-        private let outPipe = Pipe()
-        private let errPipe = Pipe()
-        private let lock = NSLock()
-        private var out = Data()
-        private var err = Data()
-        // Set at end of file: everything the process wrote has been read.
-        private var outClosed = false
-        private var errClosed = false
+        private let outURL: URL
+        private let errURL: URL
 
-        init(_ args: [String], env: [String: String]) throws {
+        init(_ args: [String], env: [String: String], dotEnv: String? = nil) throws {
             process.executableURL = CheckoutdProcessTests.binary
             process.arguments = args
             process.environment = env
             // An empty working directory: no stray .env is read.
             let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("checkoutd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+            if let dotEnv {
+                try dotEnv.write(to: cwd.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            }
             process.currentDirectoryURL = cwd
-            let o = outPipe
-            let e = errPipe
-            process.standardOutput = o
-            process.standardError = e
-            o.fileHandleForReading.readabilityHandler = { [weak self] h in
-                let d = h.availableData
-                if d.isEmpty { h.readabilityHandler = nil }
-                self?.lock.withLock {
-                    if d.isEmpty { self?.outClosed = true } else { self?.out.append(d) }
-                }
-            }
-            e.fileHandleForReading.readabilityHandler = { [weak self] h in
-                let d = h.availableData
-                if d.isEmpty { h.readabilityHandler = nil }
-                self?.lock.withLock {
-                    if d.isEmpty { self?.errClosed = true } else { self?.err.append(d) }
-                }
-            }
+            outURL = cwd.appendingPathComponent("stdout.log")
+            errURL = cwd.appendingPathComponent("stderr.log")
+            FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: outURL)
+            process.standardError = try FileHandle(forWritingTo: errURL)
             try process.run()
         }
 
-        var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-        var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+        var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
 
         /// Waits (bounded) for exit; nil when it did not exit in time (then it is killed).
         func exitStatus(within timeout: Duration) -> Int32? {
@@ -68,8 +54,6 @@ struct CheckoutdProcessTests {
                 process.terminate()
                 return nil
             }
-            // The pipes may still hold the last lines: wait (bounded) until both reached end of file.
-            _ = eventually(timeout: .seconds(5)) { lock.withLock { outClosed && errClosed } }
             return process.terminationStatus
         }
     }
@@ -114,6 +98,27 @@ struct CheckoutdProcessTests {
         let second = try Running(["migrate"], env: Self.env(["DATABASE_URL": db.url]))
         #expect(second.exitStatus(within: .seconds(60)) == 0)
         #expect(second.stdout.contains("up to date"), "\(second.stdout)")
+    }
+
+    @Test("./.env supplies settings; the environment wins over it")
+    func dotEnvFile() throws {
+        let db = try TestDatabase.create(migrated: false)
+        defer { db.drop() }
+        var env = Self.env([:])
+        env["STRIPE_SECRET_KEY"] = nil
+        let dotEnv = """
+            # written by the test
+            export DATABASE_URL="\(db.url)"
+            STRIPE_SECRET_KEY='sk_test_from_dotenv_123'
+            PORT=not-a-port
+            """
+        let bad = try Running(["migrate"], env: env, dotEnv: dotEnv)
+        #expect(bad.exitStatus(within: .seconds(20)) == 2)
+        #expect(bad.stderr.hasPrefix(#"config: PORT must be an integer 0–65535 (got "not-a-port")"#), "\(bad.stderr)")
+        env["PORT"] = "0"
+        let ok = try Running(["migrate"], env: env, dotEnv: dotEnv)
+        #expect(ok.exitStatus(within: .seconds(60)) == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("001_init"), "\(ok.stdout)")
     }
 
     @Test("serve: migrates, prints the bound address, serves, and exits 0 on SIGTERM")

@@ -62,6 +62,9 @@ struct EndToEndTests {
             (admin["events"] as? [[String: Any]])?.contains { $0["type"] as? String == "checkout.session.completed" }
                 == true)
         #expect((admin["history"] as? [[String: Any]])?.isEmpty == false)
+        let metrics = try s.app.request("GET", "/metrics").text
+        #expect(metrics.contains(#"webhook_events_total{type="checkout.session.completed",result="applied"} 1"#))
+        #expect(metrics.contains(#"route="/api/payments/create-checkout-session",status="201"} 1"#))
         // Stock was reserved at checkout and kept on payment.
         let products = try s.app.admin("GET", "/api/admin/products").json()["products"] as? [[String: Any]]
         #expect(products?.first { $0["id"] as? String == "sku_mug" }?["stock"] as? Int == 8)
@@ -132,7 +135,7 @@ struct EndToEndTests {
         #expect((order["sessions"] as? [[String: Any]])?.count == 2)
     }
 
-    @Test("retry after expiry: the old session's late `expired` event leaves the new attempt alone")
+    @Test("retry after expiry: expired order → new session; the old expiry delivered again changes nothing")
     func retryAfterExpiry() throws {
         let s = try Stack.start()
         defer { s.stop() }
@@ -146,19 +149,41 @@ struct EndToEndTests {
         try s.waitForOrder(orderID, "pending again") { $0["status"] as? String == "pending_payment" }
 
         // Stripe delivers the old session's expiry again, late.
+        let succeeded = {
+            s.sim.events().filter { expiredEvents.contains($0.id) }.map(\.succeededDeliveries).reduce(0, +)
+        }
+        let before = succeeded()
         try s.sim.deliver(eventIDs: expiredEvents)
-        let before = s.sim.events().filter { expiredEvents.contains($0.id) }.map(\.succeededDeliveries).reduce(0, +)
-        #expect(
-            eventually {
-                s.sim.events().filter { expiredEvents.contains($0.id) }.map(\.succeededDeliveries).reduce(0, +) > before
-                    || s.sim.events().filter { expiredEvents.contains($0.id) }.allSatisfy {
-                        $0.deliveryStatus == "delivered"
-                    }
-            })
+        #expect(eventually { succeeded() >= before + expiredEvents.count })
+        let order = try s.adminOrder(orderID)
+        #expect(order["status"] as? String == "pending_payment")
+        #expect(order["checkoutSessionId"] as? String == newSession)
+        _ = try s.sim.pay(sessionID: newSession)
+        try s.waitForOrder(orderID, "paid") { $0["paymentStatus"] as? String == "paid" }
+    }
+
+    @Test("the old session's `expired` event arriving for the first time after a retry leaves the new attempt alone")
+    func lateExpiryAfterRetry() throws {
+        let s = try Stack.start()
+        defer { s.stop() }
+        try s.product("sku_a", amount: 700, stock: 1)
+        let (oldSession, orderID) = try s.createdCheckout([("sku_a", 1)])
+        s.sim.holdDeliveries()
+        let expiredEvents = try s.sim.expire(sessionID: oldSession).events  // held: the app has not heard of it
+        let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
+        #expect(retry.status == 201, "\(retry.text)")
+        let newSession = try #require(try retry.json()["id"] as? String)
+        #expect(newSession != oldSession)
+        s.sim.releaseDeliveries()
         try s.waitDelivered(expiredEvents)
         let order = try s.adminOrder(orderID)
         #expect(order["status"] as? String == "pending_payment")
         #expect(order["checkoutSessionId"] as? String == newSession)
+        let events = order["events"] as? [[String: Any]] ?? []
+        let late = events.filter { expiredEvents.contains($0["id"] as? String ?? "") }
+        #expect(!late.isEmpty && late.allSatisfy { $0["result"] as? String != "applied" }, "\(late)")
+        // The stock stays reserved for the live attempt (the old expiry must not give it back).
+        #expect(try s.count("SELECT stock::bigint AS n FROM products WHERE id = 'sku_a'") == 0)
         _ = try s.sim.pay(sessionID: newSession)
         try s.waitForOrder(orderID, "paid") { $0["paymentStatus"] as? String == "paid" }
     }
@@ -283,13 +308,15 @@ struct EndToEndTests {
         defer { s.stop() }
         try s.product("sku_a", amount: 300, stock: 4)
         s.sim.injectFault(.status(500), count: 3)  // the first try and both client retries
-        let r = try s.checkout([("sku_a", 1)])
+        let r = try s.checkout([("sku_a", 1)], email: "private@example.com")
         #expect(r.status == 503)
         #expect(r.errorCode == "stripe_unavailable")
         let orderID = try #require((try r.json()["error"] as? [String: Any])?["orderId"] as? String)
         let kept = try s.app.request("GET", "/api/orders/\(orderID)").json()
         #expect(kept["status"] as? String == "pending_payment")
         #expect(kept["checkoutSessionId"] == nil || kept["checkoutSessionId"] is NSNull)
+        // The id travels in the cancel URL: fetched by id, the order never shows the customer's email.
+        #expect(kept["customerEmail"] == nil || kept["customerEmail"] is NSNull, "\(kept)")
         let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
         #expect(retry.status == 201, "\(retry.text)")
         let sessionID = try #require(try retry.json()["id"] as? String)
@@ -315,6 +342,22 @@ struct EndToEndTests {
         #expect(other.status == 409)
         #expect(other.errorCode == "idempotency_key_reused")
         #expect(try s.count("SELECT count(*)::bigint AS n FROM orders") == 1)
+        let tooLong = try s.checkout([("sku_a", 1)], headers: [("Idempotency-Key", String(repeating: "k", count: 256))])
+        #expect(tooLong.status == 400)
+        #expect(tooLong.errorField == "Idempotency-Key")
+    }
+
+    @Test("Stripe answers 4xx: 502 stripe_rejected, logged loudly, no Stripe payload in the answer")
+    func stripeRejects() throws {
+        let s = try Stack.start()
+        defer { s.stop() }
+        try s.product("sku_a", amount: 300)
+        s.sim.injectFault(.status(400), count: 1)
+        let r = try s.checkout([("sku_a", 1)])
+        #expect(r.status == 502)
+        #expect(r.errorCode == "stripe_rejected")
+        #expect(!r.text.contains("invalid_request_error"))
+        #expect(s.app.logs.lines.contains { $0.contains("\"level\":\"critical\"") && $0.contains("stripe_rejected") })
     }
 
     @Test("graceful stop: a checkout in flight (Stripe slow) still gets its answer")
@@ -347,6 +390,18 @@ struct EndToEndTests {
         _ = try s.app.request("GET", "/api/admin/orders", headers: [("Authorization", "Bearer wrong")])
         let logs = s.app.logs.lines.joined(separator: "\n")
         #expect(!logs.isEmpty)
+        // The domain's line about the webhook carries the id of the HTTP request that delivered it.
+        let processed = try #require(
+            s.app.logs.lines.first {
+                $0.contains("\"msg\":\"webhook processed\"") && $0.contains("checkout.session.completed")
+            })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(processed.utf8)) as? [String: Any])
+        let requestID = try #require(object["request_id"] as? String)
+        #expect(
+            s.app.logs.lines.contains {
+                $0.contains("\"msg\":\"request\"") && $0.contains("\"request_id\":\"\(requestID)\"")
+                    && $0.contains("/api/payments/webhook")
+            })
         #expect(!logs.contains(AppHarness.stripeKey))
         #expect(!logs.contains(AppHarness.webhookSecret))
         #expect(!logs.contains(AppHarness.adminToken))

@@ -112,8 +112,8 @@ struct OutboxProcessTests {
         let env = Self.env(
             database.url,
             [
-                "FULFILLMENT_WEBHOOK_URL": supplier.url.absoluteString, "OUTBOX_LEASE_SECONDS": "4",
-                "OUTBOX_HTTP_TIMEOUT": "3",
+                "FULFILLMENT_WEBHOOK_URL": supplier.url.absoluteString, "OUTBOX_LEASE_SECONDS": "6",
+                "OUTBOX_HTTP_TIMEOUT": "5",
             ])
         let orderID = try #require(try Self.paidOrders(pool, 1).first)
         let first = try Running(["serve"], env: env)
@@ -239,7 +239,7 @@ struct OutboxProcessTests {
         let run = try Running(["reconcile"], env: env)
         #expect(run.exitStatus(within: .seconds(60)) == 0, "\(run.stderr)")
         let out = run.stdout
-        #expect(out.hasPrefix("reconcile: checked 1 session(s) at Stripe, 1 change(s), 0 error(s)"), "\(out)")
+        #expect(out.hasPrefix("reconcile: checked 1 pending order(s), 1 change(s), 0 error(s)"), "\(out)")
         #expect(
             out.contains(
                 "\(number) \(orderID) session_synced: pending_payment/pending/not_attempted → paid/paid/pending"),
@@ -279,7 +279,7 @@ struct OutboxProcessTests {
             ]))
         #expect(run.exitStatus(within: .seconds(60)) == 1, "\(run.stderr)")
         #expect(
-            run.stdout.hasPrefix("reconcile: checked 0 session(s) at Stripe, 0 change(s), 1 error(s)"), "\(run.stdout)")
+            run.stdout.hasPrefix("reconcile: checked 0 pending order(s), 0 change(s), 1 error(s)"), "\(run.stdout)")
         #expect(run.stdout.contains("error: order \(id): Stripe: unavailable"), "\(run.stdout)")
         #expect(
             try Self.count(pool, "SELECT count(*)::bigint AS n FROM orders WHERE status = 'pending_payment'") == 1)

@@ -1,6 +1,9 @@
+import Checkout
 import CheckoutAPI
 import Foundation
+import Logging
 import Postgres
+import Stripe
 import Synchronization
 import Testing
 import TestSupport
@@ -17,8 +20,9 @@ struct OutboxWorkerTests {
         c.outboxBackoffBase = 0.05
         c.outboxBackoffMax = 0.2
         c.outboxMaxAttempts = maxAttempts
-        c.outboxHTTPTimeout = 3
-        c.outboxLeaseSeconds = 10
+        // Generous: on a loaded 2-core machine a slow answer must not turn into an extra attempt.
+        c.outboxHTTPTimeout = 10
+        c.outboxLeaseSeconds = 15
         c.publicBaseURL = "https://ops.shop.test"
     }
 
@@ -177,7 +181,7 @@ struct OutboxWorkerTests {
         let arrived = Atomic<Int>(0)
         let supplier = try Receiver { _, _ in
             arrived.add(1, ordering: .relaxed)
-            Thread.sleep(forTimeInterval: 0.7)
+            Thread.sleep(forTimeInterval: 0.4)
             return .respond(200, #"{"reference":"SLOW-1"}"#)
         }
         defer { supplier.stop() }
@@ -186,15 +190,55 @@ struct OutboxWorkerTests {
         let (_, orderID) = try Self.paidOrder(s)
         #expect(supplier.waitFor(1))
         s.app.running.stop()  // HTTP drains, then the worker waits for the supplier's answer
+        let workerLog = s.app.logs.lines.filter { $0.contains("outbox") || $0.contains("error") }
         #expect(
             try s.count(
                 "SELECT count(*)::bigint AS n FROM outbox_jobs WHERE dedupe_key = $1 AND status = 'done'",
-                ["fulfill:\(orderID)"]) == 1)
+                ["fulfill:\(orderID)"]) == 1, "\(workerLog)")
         #expect(
             try s.count(
                 "SELECT count(*)::bigint AS n FROM orders WHERE id = $1::uuid AND status = 'confirmed' AND fulfillment_reference = 'SLOW-1'",
                 [orderID]) == 1)
         #expect(s.app.logs.lines.contains { $0.contains("\"msg\":\"outbox worker stopped\"") })
         #expect(arrived.load(ordering: .relaxed) == 1)
+    }
+}
+
+extension OutboxWorkerTests {
+    @Test("an order fully refunded before its fulfillment ran is not sent to the supplier (worker drained by hand)")
+    func refundedBeforeFulfillment() throws {
+        let supplier = try Receiver.always(200)
+        defer { supplier.stop() }
+        let s = try Stack.start {
+            Self.fast(&$0, supplier: supplier, slack: nil)
+            $0.outboxConcurrency = 0  // no background worker: this test drives one itself
+        }
+        defer { s.stop() }
+        let (session, orderID) = try Self.paidOrder(s)
+        try s.waitForOrder(orderID, "paid") { $0["status"] as? String == "paid" }
+        _ = try s.sim.refund(sessionID: session)
+        try s.waitForOrder(orderID, "refunded") { $0["status"] as? String == "refunded" }
+
+        let pool = s.app.database.pool(max: 2)
+        defer { pool.close() }
+        let logger = Logger(label: "t")
+        let stripe = StripeClient(secretKey: AppHarness.stripeKey, apiBase: URL(string: s.sim.baseURL)!)
+        let service = CheckoutService(
+            pool: pool, gateway: stripe, configuration: CheckoutConfiguration(), logger: logger)
+        let worker = OutboxWorker(
+            pool: pool, configuration: OutboxWorkerConfiguration(instanceID: "test"),
+            handlers: [FulfillmentJob(service: service, url: supplier.url, timeout: 2, logger: logger)],
+            logger: logger)
+        #expect(worker.drain() == 1)
+        #expect(supplier.deliveries.isEmpty)
+        let order = try s.adminOrder(orderID)
+        #expect(order["status"] as? String == "refunded")
+        #expect(order["fulfillmentStatus"] as? String == "failed")
+        #expect((order["fulfillmentError"] as? String)?.contains("refunded before fulfillment") == true)
+        #expect(order["needsAttention"] as? Bool == false)
+        #expect(
+            try s.count(
+                "SELECT count(*)::bigint AS n FROM outbox_jobs WHERE dedupe_key = $1 AND status = 'done'",
+                ["fulfill:\(orderID)"]) == 1)
     }
 }

@@ -47,12 +47,12 @@ struct ReconcilerTests {
         let service = CheckoutService(
             pool: pool, gateway: stripe, configuration: CheckoutConfiguration(sessionTTL: 3600), logger: logger)
         let reconciler = Reconciler(
-            service: service, configuration: .init(staleAfter: 0, sessionTTL: 3600), logger: logger)
+            service: service, configuration: .init(staleAfter: 0), logger: logger)
 
         let report = reconciler.runOnce()
         #expect(report.errors.isEmpty, "\(report.errors)")
         #expect(!report.skipped)
-        #expect(report.sessionsChecked == 3)  // paid, expired, open
+        #expect(report.ordersChecked == 4)  // paid, expired, open, sessionless
         let byOrder = Dictionary(report.changes.map { ($0.orderID, $0) }, uniquingKeysWith: { a, _ in a })
         #expect(report.changes.count == 4, "\(report.lines)")
         #expect(byOrder[paid.order]?.action == "session_synced")
@@ -60,7 +60,8 @@ struct ReconcilerTests {
         #expect(byOrder[expired.order]?.action == "session_synced")
         #expect(byOrder[expired.order]?.to == "expired/expired/not_attempted")
         #expect(byOrder[stranded.order]?.action == "stock_released")
-        #expect(byOrder[noSessionID]?.action == "expired_without_session")
+        #expect(byOrder[noSessionID]?.action == "reservation_expired")
+        #expect(byOrder[noSessionID]?.to == "expired/expired/not_attempted")
         #expect(byOrder[open.order] == nil)
 
         #expect(try s.adminOrder(paid.order)["paymentStatus"] as? String == "paid")
@@ -71,7 +72,7 @@ struct ReconcilerTests {
         #expect(history.contains { $0["actor"] as? String == "system:reconciler" })
         // Released: expired, stranded, sessionless (3); still held: open; consumed: paid.
         #expect(try s.count("SELECT stock::bigint AS n FROM products WHERE id = 'sku_r'") == 8)
-        #expect(report.lines.first?.hasPrefix("reconcile: checked 3 session(s) at Stripe, 4 change(s)") == true)
+        #expect(report.lines.first?.hasPrefix("reconcile: checked 4 pending order(s), 4 change(s)") == true)
         #expect(logs.lines.filter { $0.contains("\"msg\":\"reconciler changed an order\"") }.count == 4)
 
         let again = reconciler.runOnce()

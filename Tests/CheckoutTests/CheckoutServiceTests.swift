@@ -143,7 +143,7 @@ struct CheckoutServiceTests {
             keys == ["order:\(id.uuidString.lowercased()):attempt:1", "order:\(id.uuidString.lowercased()):attempt:2"])
     }
 
-    @Test("Stripe rejects the request (4xx): stripe_rejected, the order is kept without a session")
+    @Test("Stripe rejects the request (4xx): stripe_rejected, the order is cancelled and its stock released at once")
     func stripeRejected() throws {
         let h = try CheckoutHarness()
         try h.product("p", stock: 1)
@@ -154,9 +154,44 @@ struct CheckoutServiceTests {
         } catch let error as CheckoutError {
             #expect(error.code == "stripe_rejected")
             let id = try #require(error.orderID)
-            #expect(try h.order(id).state.status == .pendingPayment)
-            #expect(try h.order(id).state.currentSessionID == nil)
+            let order = try h.order(id)
+            #expect(order.state.status == .cancelled && order.state.currentSessionID == nil)
+            #expect(!order.state.stockReserved && order.state.failureReason != nil)
         }
+        #expect(try h.stock("p") == 1, "the rejected order gives its stock back")
+        // The same request succeeds afterwards: nothing is pinned.
+        #expect(try h.checkout([("p", 1)]).url.isEmpty == false)
+    }
+
+    @Test("an expired event of a session Stripe made for the order but we never stored releases the stock")
+    func orphanSessionExpiry() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 2)
+        h.simulator.injectFault(.status(503), count: 1)
+        var orderID: UUID?
+        do {
+            _ = try h.checkout([("p", 1)])
+        } catch let error as CheckoutError {
+            orderID = error.orderID
+        }
+        let id = try #require(orderID)
+        let order = try h.order(id)
+        #expect(order.state.currentSessionID == nil && order.state.stockReserved)
+        // Stripe created a session for this order (as our create would), but storing it failed.
+        let orphan = try h.client.createCheckoutSession(
+            CheckoutSessionCreateParams(
+                lineItems: [.init(name: "Title of p", unitAmount: 1250, currency: "usd", quantity: 1)],
+                successURL: "http://shop.test/ok", cancelURL: "http://shop.test/no",
+                clientReferenceID: order.orderNumber,
+                metadata: ["order_id": id.uuidString.lowercased(), "order_number": order.orderNumber],
+                paymentIntentMetadata: ["order_id": id.uuidString.lowercased()], customerEmail: nil,
+                expiresAt: Int64(Date().timeIntervalSince1970) + 3600),
+            idempotencyKey: "orphan-\(id)")
+        let expired = try h.simulator.expire(sessionID: orphan.id)
+        try h.deliverAll(expired)
+        let after = try h.order(id)
+        #expect(after.state.status == .expired && !after.state.stockReserved)
+        #expect(try h.stock("p") == 2)
     }
 
     @Test("Stripe hangs beyond the client timeout: stripe_unavailable within a bounded time")

@@ -112,6 +112,18 @@ struct CreateCheckoutRequestTests {
             body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"@c"}"#, code: "validation_error",
             field: "customerEmail"),
         Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@b"}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@b."}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@.b"}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a@b..cd"}"#, code: "validation_error",
+            field: "customerEmail"),
+        Case(
             body:
                 #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"\#(String(repeating: "a", count: 250))@b.cd"}"#,
             code: "validation_error", field: "customerEmail"),
@@ -153,6 +165,15 @@ struct CreateCheckoutRequestTests {
             body:
                 #"{"items":[{"productId":"a","quantity":1}],"metadata":{"k":"\#(String(repeating: "v", count: 501))"}}"#,
             code: "validation_error", field: "metadata.k"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"customerId":"a\u0000b"}"#, code: "validation_error",
+            field: "customerId"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"metadata":{"k":"a\u0000b"}}"#,
+            code: "validation_error", field: "metadata.k"),
+        Case(
+            body: #"{"items":[{"productId":"a","quantity":1}],"metadata":{"k\nx":"v"}}"#,
+            code: "validation_error", field: "metadata.k\nx"),
     ]
 
     @Test("every validation error names its field", arguments: cases)

@@ -31,6 +31,9 @@ struct OrderQueriesTests {
         #expect(order.orderNumber == checkout.orderNumber && order.items.count == 1)
         #expect(try h.count("SELECT count(*)::int AS n FROM order_history WHERE actor = 'system:session-refresh'") == 1)
         #expect(throws: CheckoutError.self) { try h.service.order(bySessionID: "cs_unknown") }
+        #expect {
+            _ = try h.service.order(bySessionID: checkout.id + "\u{0}x")
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
     @Test("public order JSON has API.md §4's keys")
@@ -109,6 +112,65 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
+    @Test("retry-session after a delayed payment failed creates a new attempt (failed orders are retryable)")
+    func retryAfterDelayedFailure() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 1)
+        let checkout = try h.checkout([("p", 1)])
+        try h.deliverAll(try h.simulator.completeUnpaid(sessionID: checkout.id))
+        #expect {
+            _ = try h.service.retrySession(orderID: checkout.orderID)
+        } throws: { ($0 as? CheckoutError)?.code == "order_not_retryable" }  // still processing
+        try h.deliverAll(try h.simulator.asyncPaymentFailed(sessionID: checkout.id))
+        #expect(try h.order(checkout.orderID).state.status == .failed)
+        #expect(try h.stock("p") == 1)
+        let retried = try h.service.retrySession(orderID: checkout.orderID)
+        #expect(retried.id != checkout.id)
+        let order = try h.order(checkout.orderID)
+        #expect(order.state.status == .pendingPayment && order.state.currentSessionID == retried.id)
+        #expect(try h.stock("p") == 0)
+        try h.deliverAll(try h.simulator.pay(sessionID: retried.id))
+        #expect(try h.order(checkout.orderID).state.status == .paid)
+    }
+
+    @Test("two concurrent retry-sessions leave one open session: the late one answers the other's attempt")
+    func concurrentRetries() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", stock: 5)
+        let checkout = try h.checkout([("p", 1)])
+        // The first Stripe call to arrive (one retry's expire of the old session) is held for a moment,
+        // so the other retry expires, creates and stores its new session before the held one goes on.
+        h.simulator.injectFault(.hang(1), count: 1)
+        let service = h.service
+        let orderID = checkout.orderID
+        let results = concurrently(2) { _ in Result { try service.retrySession(orderID: orderID) } }
+        let ids = try results.map { try $0.get().id }
+        #expect(ids.count == 2 && Set(ids).count == 1, "\(ids)")
+        let open = h.simulator.sessions().filter {
+            $0.metadata["order_id"] == orderID.uuidString.lowercased() && $0.status == .open
+        }
+        #expect(open.map(\.id) == [try h.order(orderID).state.currentSessionID], "exactly one payable session")
+        #expect(try h.stock("p") == 4)
+    }
+
+    @Test("mark-paid expires the open session first; a payment made before it is applied and mark-paid refused")
+    func markPaidRetiresSession() throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        let first = try h.checkout([("p", 1)])
+        _ = try h.service.markPaid(orderID: first.orderID, note: "bank transfer")
+        #expect(h.simulator.session(first.id)?.status == .expired, "the customer can no longer pay it")
+        #expect(try h.order(first.orderID).state.status == .paid)
+
+        let second = try h.checkout([("p", 1)])
+        _ = try h.simulator.pay(sessionID: second.id)  // paid; its webhook not delivered yet
+        #expect {
+            _ = try h.service.markPaid(orderID: second.orderID, note: "bank transfer")
+        } throws: { ($0 as? CheckoutError)?.code == "order_already_paid" }
+        let order = try h.order(second.orderID)
+        #expect(order.state.status == .paid && order.state.paymentIntentID != nil && !order.state.needsAttention)
+    }
+
     @Test("retry-session charges the saved prices, not today's catalog; the PaymentIntent carries the order id")
     func retryKeepsSavedPrices() throws {
         let h = try CheckoutHarness()
@@ -154,6 +216,9 @@ struct OrderQueriesTests {
         let checkout = try h.checkout([("p", 1)])
         #expect {
             _ = try h.service.markPaid(orderID: checkout.orderID, note: "  ")
+        } throws: { ($0 as? CheckoutError)?.field == "note" }
+        #expect {
+            _ = try h.service.markPaid(orderID: checkout.orderID, note: "a\u{0}b")
         } throws: { ($0 as? CheckoutError)?.field == "note" }
         #expect {
             _ = try h.service.retryFulfillment(orderID: checkout.orderID)
@@ -234,6 +299,7 @@ struct OrderQueriesTests {
         repeat {
             let page = try h.service.adminOrders(AdminOrderQuery(limit: 2, cursor: cursor))
             ids += page.orders.map { UUID(uuidString: $0.order.id)! }
+            #expect(page.orders.allSatisfy { $0.order.items.map(\.productId) == ["p"] })
             cursor = page.nextCursor
         } while cursor != nil
         #expect(ids == created.reversed().map(\.orderID), "newest first, every order exactly once")
@@ -258,6 +324,7 @@ struct OrderQueriesTests {
         #expect((detail.history?.count ?? 0) >= 3)
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["status": "weird"]) }
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["cursor": "!!"]) }
+        #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["q": "a\u{0}"]) }
         #expect(try AdminOrderQuery.parse(["limit": "5", "needsAttention": "true"]).limit == 5)
     }
 }

@@ -27,6 +27,13 @@ enum Fixture {
                 amountReceived: total)
         ),
         (
+            "markedPaid",
+            OrderState(
+                status: .paid, paymentStatus: .paid, fulfillmentStatus: .pending, currentSessionID: "cs_cur",
+                sessionIDs: ["cs_old"], sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                amountReceived: total)
+        ),
+        (
             "confirmed",
             OrderState(
                 status: .confirmed, paymentStatus: .paid, fulfillmentStatus: .success, currentSessionID: "cs_cur",
@@ -137,6 +144,7 @@ enum Fixture {
         ("fulfillmentFailed", .fulfillmentFailed(error: "supplier down")),
         ("retryFulfillment", .retryFulfillment),
         ("cancel", .cancel(reason: "customer asked")),
+        ("reservationExpired", .reservationExpired),
     ]
 
     static func state(_ name: String) -> OrderState { states.first { $0.name == name }!.state }
@@ -160,21 +168,22 @@ enum Fixture {
     /// completedPaid, completedUnpaid, completedNoPayment, completedPaidOld, completedForeign,
     /// asyncSucceeded, asyncFailed, asyncFailedOld, expired, expiredOld, paymentFailed,
     /// paymentFailedOther, paymentFailedRetired, refundPartial, refundFull, markPaid, beginRetry, sessionCreated,
-    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel.
+    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel, reservationExpired.
     // swift-format-ignore
     static let expected: [String: [String]] = [
-        "pending":               row("Pd =  Pd Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X"),
-        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  F  F  -  =  =  Pd -  =  -  -  -  X"),
-        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -"),
-        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -"),
-        "paidFulfillmentFailed": row("-  -  -  -  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -"),
-        "failed":                row("Pd -  Pd Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
-        "expired":               row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X"),
-        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "refundedFulfillmentPending": row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs Rf -  -"),
-        "refundedFulfillmentFailed":  row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs -  -  -"),
-        "refundedBeforePaid":    row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "cancelled":             row("Pd -  Pd Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -"),
+        "pending":               row("Pd =  PF Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X  -"),
+        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  -  -  -  =  =  Pd -  =  -  -  -  X  E"),
+        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
+        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -  -"),
+        "markedPaid":            row("=  -  -  =  -  =  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
+        "paidFulfillmentFailed": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
+        "failed":                row("Pd -  PF Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
+        "expired":               row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
+        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
+        "refundedFulfillmentPending": row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs Rf -  -  -"),
+        "refundedFulfillmentFailed":  row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs -  -  -  -"),
+        "refundedBeforePaid":    row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
+        "cancelled":             row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -  -"),
     ]
 
     static func row(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
@@ -215,7 +224,8 @@ func checkInvariants(from state: OrderState, _ event: OrderEvent, _ decision: Or
     {
         #expect(next.stockReserved == state.stockReserved, "stock flag changes only with a stock effect")
     }
-    let becamePaid = !state.status.hasReceivedPayment && next.status == .paid
+    // A payment of another amount or currency is recorded but not fulfilled (fulfillment failed, flagged).
+    let becamePaid = !state.status.hasReceivedPayment && next.status == .paid && next.fulfillmentStatus == .pending
     let fulfillmentRetried = state.fulfillmentStatus == .failed && next.fulfillmentStatus == .pending
     #expect(effects.contains(.enqueueFulfillment) == (becamePaid || fulfillmentRetried))
     if next.needsAttention && !state.needsAttention {
@@ -294,6 +304,36 @@ struct OrderStateMachineTableTests {
             created,
             .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_1", amountTotal: 5000))
         #expect(paid.newState?.status == .paid)
+    }
+
+    @Test("a payment after mark-paid, or while the order already needs attention, is flagged once per intent")
+    func secondPaymentFlagged() {
+        let marked = OrderStateMachine.apply(Fixture.state("markedPaid"), Fixture.event("completedPaid"))
+        #expect(marked.effects == [.enqueueNotification(.needsAttention)])
+        #expect(marked.newState?.needsAttention == true && marked.newState?.attentionReason?.contains("pi_cur") == true)
+        let busy = OrderStateMachine.apply(Fixture.state("paidFulfillmentFailed"), Fixture.event("completedPaidOld"))
+        let reason = busy.newState?.attentionReason ?? ""
+        #expect(reason.contains("fulfillment failed: boom") && reason.contains("pi_old"), "\(reason)")
+        #expect(
+            busy.newState.map { OrderStateMachine.apply($0, Fixture.event("completedPaidOld")).newState } == .some(nil))
+    }
+
+    @Test("a payment of another amount or currency is recorded, flagged and not fulfilled")
+    func moneyMismatch() {
+        let short = OrderStateMachine.apply(
+            Fixture.state("pending"),
+            .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: 1))
+        #expect(short.effects == [.enqueueNotification(.needsAttention)])
+        #expect(short.newState?.amountReceived == 1 && short.newState?.fulfillmentStatus == .failed)
+        #expect(short.newState?.needsAttention == true)
+        let euros = OrderStateMachine.apply(
+            Fixture.state("expired"), Fixture.event("asyncSucceeded"),
+            currencyMismatch: "currency eur, order currency usd")
+        #expect(euros.effects == [.reacquireStockOrFlag, .enqueueNotification(.needsAttention)])
+        #expect(euros.newState?.attentionReason?.contains("eur") == true)
+        // An operator who accepts it ships it with retry-fulfillment.
+        let shipped = OrderStateMachine.apply(euros.newState!, .retryFulfillment)
+        #expect(shipped.effects == [.enqueueFulfillment])
     }
 
     @Test("fulfillment failure flags the order and notifies; retry clears it")

@@ -87,6 +87,11 @@ struct WebhookStormTests {
             try h.count(
                 "SELECT count(*)::int AS n FROM (SELECT stripe_event_id FROM order_history WHERE stripe_event_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d"
             ) == 0, "no event applied twice")
+        #expect(
+            try h.count("SELECT count(*)::int AS n FROM stripe_events WHERE result = 'applied'")
+                == h.count("SELECT count(*)::int AS n FROM order_history WHERE stripe_event_id IS NOT NULL"),
+            "every applied event wrote exactly one history row, and only applied ones did")
+        #expect(try h.count("SELECT count(*)::int AS n FROM stripe_events WHERE detail = 'processing'") == 0)
         let held = try h.count(
             """
             SELECT coalesce(sum(i.quantity), 0)::int AS n FROM order_items i JOIN orders o ON o.id = i.order_id

@@ -142,7 +142,11 @@ import Testing
         #expect(finished)
         let rows = try pool.withConnection { try $0.query("SELECT seen FROM s ORDER BY seen") }
         #expect(try rows.map { try $0.decode("seen", as: Int.self) } == [0, 1])
-        #expect(attempts.count == 3)
+        // At least one deadlock victim was retried (3 attempts). Under heavy load the retry itself can
+        // meet the other transaction again and be chosen once more, so the exact count is not fixed; it is
+        // bounded by the pool's retry limit (two first attempts + up to maxTransactionRetries each).
+        #expect(attempts.count >= 3)
+        #expect(attempts.count <= 2 + 2 * pool.maxTransactionRetries)
     }
 
     /// Two transactions lock two rows in opposite order: Postgres breaks the deadlock by aborting one with
@@ -177,7 +181,11 @@ import Testing
         #expect(finished)
         let counts = try pool.withConnection { try $0.query("SELECT n FROM k ORDER BY id") }
         #expect(try counts.map { try $0.decode("n", as: Int.self) } == [2, 2])
-        #expect(attempts.count == 3)
+        // At least one deadlock victim was retried (3 attempts). Under heavy load the retry itself can
+        // meet the other transaction again and be chosen once more, so the exact count is not fixed; it is
+        // bounded by the pool's retry limit (two first attempts + up to maxTransactionRetries each).
+        #expect(attempts.count >= 3)
+        #expect(attempts.count <= 2 + 2 * pool.maxTransactionRetries)
     }
 
     final class Attempts: @unchecked Sendable {  // guarded by lock

@@ -9,6 +9,7 @@ public struct Backoff: Sendable, Equatable {
     /// Largest delay (seconds).
     public var cap: Double
 
+    /// Negative values count as 0; a cap below the base is raised to the base.
     public init(base: Double, cap: Double) {
         self.base = max(0, base)
         self.cap = max(self.base, cap)

@@ -11,7 +11,9 @@ import Logging
 /// recorded as failed (needs attention, one notification). With no URL configured, fulfillment
 /// succeeds at once.
 ///
-/// Idempotent: an order whose fulfillment is no longer `pending` is left alone (done).
+/// Idempotent: an order whose fulfillment is no longer `pending` is left alone (done). An order that
+/// was fully refunded before its fulfillment ran is not sent; its fulfillment is recorded as failed
+/// ("not sent: … refunded …") without flagging it for attention.
 public struct FulfillmentJob: OutboxJobHandler {
     public let kind = "fulfill"
     let service: CheckoutService
@@ -47,6 +49,16 @@ public struct FulfillmentJob: OutboxJobHandler {
         guard let order = loaded else { return .failed(error: "order \(orderID.lowercased) not found") }
         guard order.order.fulfillmentStatus == .pending else {
             return .done(detail: "nothing to do: fulfillment is \(order.order.fulfillmentStatus.rawValue)")
+        }
+        if order.order.status == .refunded {
+            // Fully refunded before it was sent: shipping it now would give the goods away.
+            do {
+                try service.recordFulfillmentFailed(
+                    orderID: orderID, error: "not sent: the order was fully refunded before fulfillment")
+                return .done(detail: "refunded before fulfillment; not sent")
+            } catch {
+                return .retry(error: "could not record the refunded order: \(error.code)")
+            }
         }
         guard let url else {
             return record(orderID, reference: nil, detail: "no FULFILLMENT_WEBHOOK_URL: fulfilled at once")

@@ -44,27 +44,3 @@ public struct OutboxJob: Sendable, Equatable {
     /// True when no attempt is left after this one.
     public var isLastAttempt: Bool { attempt >= maxAttempts }
 }
-
-/// What running a job came to. The worker turns it into `done`, a scheduled retry, or `failed`.
-public enum OutboxJobOutcome: Sendable, Equatable {
-    /// Finished; `detail` is logged (never secrets or bodies).
-    case done(detail: String)
-    /// Failed in a way that may pass (timeout, 5xx, connection refused): retry with backoff, or give
-    /// up once the attempts are exhausted.
-    case retry(error: String)
-    /// Failed in a way retrying cannot fix (unknown kind, order gone): give up now.
-    case failed(error: String)
-}
-
-/// Runs one kind of outbox job. Implementations are blocking (called on the worker's own threads),
-/// must be idempotent (a job can run again after a crash between its effect and its completion
-/// record), and must finish well within the worker's lease.
-public protocol OutboxJobHandler: Sendable {
-    /// The `kind` column value this handler runs.
-    var kind: String { get }
-    /// Performs the job once.
-    func run(_ job: OutboxJob) -> OutboxJobOutcome
-    /// Called once when the job is given up for good (after the row is marked `failed`), so the
-    /// domain can record the failure. `error` is the last attempt's error.
-    func gaveUp(_ job: OutboxJob, error: String)
-}

@@ -173,13 +173,13 @@ public final class OutboxWorker: Sendable {
         let started = ContinuousClock.now
         let handler = handlers[job.kind]
         let outcome: OutboxJobOutcome
-        if handler == nil {
-            outcome = .failed(error: "no handler for job kind \(job.kind)")
-        } else if job.attempt > job.maxAttempts {
+        if let handler, job.attempt <= job.maxAttempts {
+            outcome = handler.run(job)
+        } else if handler != nil {
             // Reclaimed after its worker died during the last attempt: nothing is left to try.
             outcome = .retry(error: job.lastError ?? "worker lost its lease during the last attempt")
         } else {
-            outcome = handler!.run(job)
+            outcome = .failed(error: "no handler for job kind \(job.kind)")
         }
         let elapsed = started.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -17,6 +17,8 @@ public struct OutboxWorkerConfiguration: Sendable {
     /// How long ``OutboxWorker/stop()`` waits for running jobs to finish (seconds).
     public var stopTimeout: Double
 
+    /// Defaults are the production ones; out-of-range values are clamped (poll ≥ 10 ms, lease ≥ 1 s,
+    /// at least one attempt and one runner).
     public init(
         instanceID: String = OutboxWorkerConfiguration.defaultInstanceID(), pollInterval: Double = 1,
         leaseSeconds: Double = 60, maxAttempts: Int = 8, backoff: Backoff = Backoff(base: 2, cap: 600),

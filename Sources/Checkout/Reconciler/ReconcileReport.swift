@@ -4,7 +4,7 @@ import Foundation
 public struct ReconcileReport: Sendable, Equatable, Encodable {
     /// One repaired order.
     public struct Change: Sendable, Equatable, Encodable {
-        /// `session_synced`, `stock_released`, `expired_without_session`, `fulfillment_failure_recorded`,
+        /// `session_synced`, `reservation_expired`, `stock_released`, `fulfillment_failure_recorded`,
         /// `fulfillment_requeued`.
         public var action: String
         public var orderID: String
@@ -18,8 +18,8 @@ public struct ReconcileReport: Sendable, Equatable, Encodable {
 
     /// True when another instance held the reconciler lock, so this pass did nothing.
     public var skipped = false
-    /// Sessions asked at Stripe.
-    public var sessionsChecked = 0
+    /// Pending orders looked at (their session asked at Stripe, or found waiting for one).
+    public var ordersChecked = 0
     /// Orders changed, in the order they were changed.
     public var changes: [Change] = []
     /// Problems met (Stripe or database unavailable for one order, …); the pass carries on.
@@ -31,7 +31,7 @@ public struct ReconcileReport: Sendable, Equatable, Encodable {
     public var lines: [String] {
         if skipped { return ["reconcile: skipped (another instance is reconciling)"] }
         var out = [
-            "reconcile: checked \(sessionsChecked) session(s) at Stripe, \(changes.count) change(s), \(errors.count) error(s)"
+            "reconcile: checked \(ordersChecked) pending order(s), \(changes.count) change(s), \(errors.count) error(s)"
         ]
         for c in changes {
             out.append("  \(c.orderNumber) \(c.orderID) \(c.action): \(c.from) → \(c.to) (\(c.detail))")

@@ -4,17 +4,16 @@ import Postgres
 
 /// Repairs what webhooks and crashes can leave behind (API.md §6). One pass:
 ///
-/// 1. `pending_payment` orders whose current session should be over (its `expires_at` passed since
-///    it was last checked, or it was last checked more than ``Configuration/staleAfter`` ago): the
-///    session is retrieved from Stripe and applied through the domain, exactly like a webhook or the
-///    admin sync (a missed `checkout.session.completed` makes the order paid, a missed `expired`
-///    expires it and releases its stock).
+/// 1. `pending_payment` orders not checked at Stripe for ``Configuration/staleAfter`` seconds (the
+///    domain's ``CheckoutService/reconcilePendingOrders(staleSeconds:limit:)``): the session is
+///    retrieved from Stripe and applied through the domain, exactly like a webhook or the admin sync
+///    (a missed `checkout.session.completed` makes the order paid, a missed `expired` expires it and
+///    releases its stock); one that never got a session and is older than the session TTL (Stripe was
+///    down at checkout and the customer never retried) ends `expired` with its stock released (the
+///    customer can still retry-session it).
 /// 2. Orders that ended (failed / expired / cancelled) but still hold stock: the stock is released
 ///    (the domain never leaves it so; this heals manual edits and bugs).
-/// 3. `pending_payment` orders with no session whose last change is older than the session TTL
-///    (Stripe was down at checkout and the customer never retried): expired locally, stock released.
-///    The customer can still retry-session an expired order.
-/// 4. Paid orders whose fulfillment is still `pending` but whose `fulfill` job is finished (a crash
+/// 3. Paid orders whose fulfillment is still `pending` but whose `fulfill` job is finished (a crash
 ///    between the job's row and the order's record): a failed job's failure is recorded on the order
 ///    (needs attention, one notification), a done or missing job is enqueued again.
 ///
@@ -27,14 +26,12 @@ public final class Reconciler: Sendable {
         /// Seconds after which a pending order's session is checked at Stripe even before it expires
         /// (`RECONCILE_STALE_AFTER`).
         public var staleAfter: Int
-        /// Seconds after which a pending order without a session is expired (the session TTL).
-        public var sessionTTL: Int
         /// Orders per step per pass.
         public var batchSize: Int
 
-        public init(staleAfter: Int = 900, sessionTTL: Int = 3600, batchSize: Int = 200) {
+        /// A pending order without a session is expired after the service's session TTL.
+        public init(staleAfter: Int = 900, batchSize: Int = 200) {
             self.staleAfter = max(0, staleAfter)
-            self.sessionTTL = max(0, sessionTTL)
             self.batchSize = max(1, batchSize)
         }
     }
@@ -48,6 +45,7 @@ public final class Reconciler: Sendable {
     let logger: Logger
     private let outbox = OutboxStore()
 
+    /// A reconciler working through `service` (its pool and its Stripe gateway).
     public init(service: CheckoutService, configuration: Configuration, logger: Logger) {
         self.service = service
         self.configuration = configuration
@@ -87,16 +85,15 @@ public final class Reconciler: Sendable {
     }
 
     private func pass(_ report: inout ReconcileReport) {
-        syncStaleSessions(&report)
+        reconcilePending(&report)
         releaseEndedReservations(&report)
-        expireSessionless(&report)
         healFulfillment(&report)
     }
 
     private func log(_ report: ReconcileReport) {
         let metadata: Logger.Metadata = [
             "skipped": .stringConvertible(report.skipped),
-            "sessions_checked": .stringConvertible(report.sessionsChecked),
+            "orders_checked": .stringConvertible(report.ordersChecked),
             "changes": .stringConvertible(report.changes.count), "errors": .stringConvertible(report.errors.count),
         ]
         for change in report.changes {
@@ -115,54 +112,42 @@ public final class Reconciler: Sendable {
         }
     }
 
-    // MARK: - 1. Sessions that should be over
+    // MARK: - 1 + 3. Pending orders: sessions that should be over, reservations that never got one
 
-    private func syncStaleSessions(_ report: inout ReconcileReport) {
-        let candidates: [(UUID, String)]
+    /// The domain's pass (``CheckoutService/reconcilePendingOrders(staleSeconds:limit:)``): claims
+    /// stale pending orders with `SKIP LOCKED`, applies what Stripe says about their session, and
+    /// expires (``OrderEvent/reservationExpired``) those that never got a session within the TTL.
+    private func reconcilePending(_ report: inout ReconcileReport) {
+        let results: [ReconcileResult]
         do {
-            candidates = try pool.withConnection { db in
-                try db.query(
-                    """
-                    SELECT o.id, o.checkout_session_id FROM orders o
-                    LEFT JOIN checkout_sessions s ON s.id = o.checkout_session_id
-                    WHERE o.status = 'pending_payment' AND o.checkout_session_id IS NOT NULL
-                      AND (coalesce(o.session_checked_at, o.created_at) <= now() - make_interval(secs => $1::bigint)
-                           OR (s.expires_at <= now() AND coalesce(o.session_checked_at, o.created_at) < s.expires_at))
-                    ORDER BY coalesce(o.session_checked_at, o.created_at)
-                    LIMIT $2
-                    """, [configuration.staleAfter, configuration.batchSize]
-                ).map { (try $0.decode("id", as: UUID.self), try $0.decode("checkout_session_id", as: String.self)) }
-            }
+            results = try service.reconcilePendingOrders(
+                staleSeconds: configuration.staleAfter, limit: configuration.batchSize)
         } catch {
-            report.errors.append("listing pending orders: \(OutboxWorker.describe(error))")
+            report.errors.append("pending orders: \(error.code)")
             return
         }
-        for (orderID, sessionID) in candidates {
-            do {
-                // Marks the check first, so a Stripe outage does not make every pass retry at once.
-                _ = try pool.withConnection { db in
-                    try service.orders.claimSessionCheck(db, orderID: orderID, intervalSeconds: 0)
-                }
-                let session: PaymentSession
-                do {
-                    session = try service.gateway.retrieveSession(sessionID)
-                } catch {
-                    report.errors.append("order \(orderID.lowercased): Stripe: \(Self.describe(error))")
+        // Every claimed order was pending_payment, whose payment and fulfillment are pending / not_attempted.
+        let from = StatusTriple(.pendingPayment, .pending, .notAttempted).description
+        for result in results {
+            let id = result.orderID.lowercased
+            switch result.result {
+            case "error":
+                report.errors.append("order \(id): Stripe: \(String(result.detail.prefix(200)))")
+                continue
+            case "applied":
+                guard let after = try? loadRecord(result.orderID) else {
+                    report.errors.append("order \(id): changed, but could not be read back")
                     continue
                 }
-                report.sessionsChecked += 1
-                let before = try loadRecord(orderID)
-                if let decision = try service.apply(session: session, orderID: orderID, actor: "system:reconciler"),
-                    let after = decision.newState, let before
-                {
-                    report.changes.append(
-                        .init(
-                            action: "session_synced", orderID: orderID.lowercased, orderNumber: before.orderNumber,
-                            from: before.state.triple.description, to: after.triple.description, detail: decision.reason
-                        ))
-                }
-            } catch {
-                report.errors.append("order \(orderID.lowercased): \(OutboxWorker.describe(error))")
+                report.ordersChecked += 1
+                let expired = after.state.currentSessionID == nil && after.state.status == .expired
+                report.changes.append(
+                    .init(
+                        action: expired ? "reservation_expired" : "session_synced", orderID: id,
+                        orderNumber: after.orderNumber, from: from, to: after.state.triple.description,
+                        detail: result.detail))
+            default:
+                report.ordersChecked += 1
             }
         }
     }
@@ -208,61 +193,7 @@ public final class Reconciler: Sendable {
         }
     }
 
-    // MARK: - 3. Pending orders that never got a session
-
-    private func expireSessionless(_ report: inout ReconcileReport) {
-        let ids: [UUID]
-        do {
-            ids = try pool.withConnection { db in
-                try db.query(
-                    """
-                    SELECT id FROM orders
-                    WHERE status = 'pending_payment' AND checkout_session_id IS NULL
-                      AND updated_at <= now() - make_interval(secs => $1::bigint)
-                    ORDER BY updated_at LIMIT $2
-                    """, [configuration.sessionTTL, configuration.batchSize]
-                ).map { try $0.decode("id", as: UUID.self) }
-            }
-        } catch {
-            report.errors.append("listing orders without a session: \(OutboxWorker.describe(error))")
-            return
-        }
-        for id in ids {
-            do {
-                let change = try pool.transaction { db -> ReconcileReport.Change? in
-                    // Re-checked under the row lock: a retry-session or checkout in flight bumps updated_at.
-                    guard let order = try service.orders.order(db, id: id, forUpdate: true),
-                        order.state.status == .pendingPayment, order.state.currentSessionID == nil,
-                        try db.query(
-                            "SELECT updated_at <= now() - make_interval(secs => $2::bigint) AS stale FROM orders WHERE id = $1",
-                            [id, configuration.sessionTTL]
-                        ).first?.decode("stale", as: Bool.self) == true
-                    else { return nil }
-                    var next = order.state
-                    next.status = .expired
-                    next.paymentStatus = .expired
-                    next.fulfillmentStatus = .notAttempted
-                    next.failureReason = order.state.failureReason ?? "no checkout session was created in time"
-                    if order.state.stockReserved {
-                        try releaseStock(db, orderID: id)
-                        next.stockReserved = false
-                    }
-                    let reason = "expired by the reconciler: no checkout session within \(configuration.sessionTTL) s"
-                    try service.orders.saveState(db, orderID: id, next)
-                    try service.orders.insertHistory(
-                        db, orderID: id, state: next, reason: reason, actor: "system:reconciler", stripeEventID: nil)
-                    return .init(
-                        action: "expired_without_session", orderID: id.lowercased, orderNumber: order.orderNumber,
-                        from: order.state.triple.description, to: next.triple.description, detail: reason)
-                }
-                if let change { report.changes.append(change) }
-            } catch {
-                report.errors.append("order \(id.lowercased): \(OutboxWorker.describe(error))")
-            }
-        }
-    }
-
-    // MARK: - 4. Fulfillment left pending by a crash
+    // MARK: - 3. Fulfillment left pending by a crash
 
     private func healFulfillment(_ report: inout ReconcileReport) {
         let rows: [(UUID, String?, String?)]

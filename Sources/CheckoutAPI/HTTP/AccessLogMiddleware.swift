@@ -16,7 +16,7 @@ struct AccessLogMiddleware: HTTPMiddleware {
         let start = DispatchTime.now().uptimeNanoseconds
         var response: HTTPResponse
         do {
-            response = try next(request)
+            response = try RequestContext.withRequestID(request.requestID) { try next(request) }
         } catch let error as HTTPError {
             response = error.response(requestID: request.requestID)
         } catch {

@@ -11,7 +11,8 @@ import Logging
 /// JSON lines have `ts` (ISO 8601 UTC, milliseconds), `level`, `msg`, `logger`, then the metadata
 /// flattened: nested dictionaries become dotted keys (`order.id`), arrays stay arrays, and numbers or
 /// booleans passed as `.stringConvertible` stay JSON numbers/booleans. A metadata key that would shadow
-/// one of the four fixed keys is written as `meta.<key>`.
+/// one of the four fixed keys is written as `meta.<key>`. Lines written while a request is being handled
+/// get its `request_id` (``RequestContext``), including lines from code that knows nothing of HTTP.
 ///
 /// The handler never decides what is secret: callers must not log secrets, card data or webhook bodies;
 /// the ``LogSink`` additionally scrubs registered secret values.
@@ -55,6 +56,9 @@ public struct StructuredLogHandler: LogHandler {
         var merged = metadataProvider?.get() ?? [:]
         merged.merge(metadata) { _, new in new }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        if merged["request_id"] == nil, let requestID = RequestContext.requestID {
+            merged["request_id"] = .string(requestID)
+        }
         var fields: [(String, Logger.Metadata.Value)] = []
         Self.flatten(merged, prefix: "", into: &fields)
         fields.sort { $0.0 < $1.0 }
