@@ -9,7 +9,7 @@ SWIFT       ?= swift
 # Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
 TEST_FLAGS  ?=
 
-.PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http
+.PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
 
 deps:
 	@scripts/deps.sh
@@ -29,6 +29,8 @@ test: deps
 	export CHECKOUT_REPO_ROOT="$(CURDIR)"; \
 	echo "test: Postgres at $$DATABASE_URL"; \
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS)
+	@# The browser tests (tests/browser) after the Swift ones; not on a filtered run, nor with BROWSER_TESTS=0.
+	@if [ -z "$(strip $(TEST_FLAGS))" ] && [ "$(BROWSER_TESTS)" != "0" ]; then $(MAKE) --no-print-directory test-browser; fi
 
 db-start: deps
 	@scripts/pg.sh start $(PG_DEV_DIR)
@@ -54,6 +56,26 @@ fuzz-http:
 # Our HTTP core vs a Hummingbird 2 hello world under wrk (release builds, pinned CPUs); see bench/README.md.
 bench-http:
 	bench/http.sh
+
+# Everything up for clicking through: Postgres (data kept in .local/pg), stripe-sim (unless a real
+# STRIPE_SECRET_KEY is configured), checkoutd on :8080 with the demo storefront. Ctrl-C stops it.
+run: deps
+	@scripts/run.sh
+
+# A scripted curl walkthrough against the stack `make run` started (in another terminal).
+demo:
+	@scripts/demo.sh
+
+# Headless Chromium clicks through the storefront and the admin page against a stack the test starts
+# itself (own Postgres, stripe-sim, checkoutd on free ports). `make test` runs it too.
+test-browser: deps
+	@scripts/browser-deps.sh >/dev/null 2>&1 || scripts/browser-deps.sh
+	@$(SWIFT) build --product checkoutd && $(SWIFT) build --product stripe-sim
+	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" python3 tests/browser/test_flows.py -v
+
+# Re-takes the README's screenshots (docs/screenshots/*.png, 1280×800) with the browser tests.
+screenshots:
+	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" $(MAKE) --no-print-directory test-browser
 
 clean:
 	rm -rf .build

@@ -467,7 +467,7 @@ function orderDetail(order, result, reload) {
       badge(order.fulfillmentStatus, 'detail-fulfillment-status'),
     ),
     order.needsAttention
-      ? el('p', { class: 'alert error', testid: 'detail-attention' }, 'Needs attention', order.fulfillmentError ? `: ${order.fulfillmentError}` : '')
+      ? el('p', { class: 'alert error', testid: 'detail-attention' }, 'Needs attention', order.attentionReason || order.fulfillmentError ? `: ${order.attentionReason || order.fulfillmentError}` : '')
       : null,
     actions,
     el('div', { class: 'grid2' },
