@@ -4,7 +4,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -41,7 +41,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "CheckoutAPI",
-            dependencies: ["Checkout", "HTTPServer", "Stripe", "Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Checkout", "HTTPServer", "Stripe", "Postgres", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "checkoutd",
@@ -70,14 +72,20 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StripeTests", dependencies: ["Stripe", "StripeSimulator", "HTTPServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StripeSimulatorTests", dependencies: ["StripeSimulator", "Stripe", "HTTPServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StripeTests", dependencies: ["Stripe", "StripeSimulator", "HTTPServer", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "StripeSimulatorTests", dependencies: ["StripeSimulator", "Stripe", "HTTPServer", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "CheckoutTests", dependencies: ["Checkout", "Postgres", "Stripe", "StripeSimulator", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "CheckoutAPITests",
-            dependencies: ["CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport"],
+            dependencies: [
+                "CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport",
+            ],
             swiftSettings: strict),
     ]
 )
