@@ -80,6 +80,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         case fulfillmentError, needsAttention, attentionReason, sessions, events, history
     }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         try order.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)

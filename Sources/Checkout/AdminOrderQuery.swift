@@ -86,6 +86,7 @@ public struct AdminOrderPage: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey { case orders, nextCursor }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(orders, forKey: .orders)

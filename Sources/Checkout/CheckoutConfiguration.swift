@@ -13,6 +13,7 @@ public struct CheckoutConfiguration: Sendable {
     /// How long a client Idempotency-Key replays its first answer (seconds).
     public var idempotencyWindow: Int
 
+    /// Defaults are API.md §1's.
     public init(
         publicOrigin: String = "http://localhost:3000", sessionTTL: Int = 3600, orderNumberPrefix: String = "DO",
         sessionRefreshInterval: Int = 10, idempotencyWindow: Int = 86_400

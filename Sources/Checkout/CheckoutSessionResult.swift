@@ -10,6 +10,7 @@ public struct CheckoutSessionResult: Sendable, Equatable, Encodable {
     public var orderID: UUID
     public var orderNumber: String
 
+    /// Memberwise.
     public init(id: String, url: String, orderID: UUID, orderNumber: String) {
         self.id = id
         self.url = url
@@ -21,6 +22,7 @@ public struct CheckoutSessionResult: Sendable, Equatable, Encodable {
         case id, url, orderId, orderNumber
     }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

@@ -81,6 +81,7 @@ public struct StatusTriple: Sendable, Hashable, CustomStringConvertible {
     public var paymentStatus: PaymentStatus
     public var fulfillmentStatus: FulfillmentStatus
 
+    /// A row of the table.
     public init(_ status: OrderStatus, _ paymentStatus: PaymentStatus, _ fulfillmentStatus: FulfillmentStatus) {
         self.status = status
         self.paymentStatus = paymentStatus

@@ -6,6 +6,7 @@ import Postgres
 /// Every method takes the `Connection` to run on, so callers compose several calls into one
 /// transaction (`pool.transaction { db in … }`); none of them opens a transaction itself.
 public struct OrderStore: Sendable {
+    /// Stateless; create freely.
     public init() {}
 
     /// The `orders` columns every read returns, plus the ids of all the order's sessions, the

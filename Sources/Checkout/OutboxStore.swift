@@ -4,6 +4,7 @@ import Postgres
 /// Enqueues post-payment work into `outbox_jobs`, in the caller's transaction, so a job exists
 /// exactly when the state change that needs it was committed. Running jobs is the worker's business.
 public struct OutboxStore: Sendable {
+    /// Stateless; create freely.
     public init() {}
 
     /// Enqueues a job unless a live one with the same `dedupeKey` exists. A finished (`done`/`failed`)

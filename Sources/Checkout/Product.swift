@@ -29,6 +29,7 @@ public struct Product: Sendable, Equatable, Encodable {
         case id, title, unitAmount, currency, active, stock
     }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)

@@ -4,6 +4,7 @@ import Postgres
 /// All SQL about the catalog and its stock. Parameterized statements only; every method runs on the
 /// caller's connection (and transaction).
 public struct ProductStore: Sendable {
+    /// Stateless; create freely.
     public init() {}
 
     static let columns = "id, title, unit_amount, currency, active, stock"

@@ -52,6 +52,7 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
         case checkoutSessionId, failureReason, createdAt, updatedAt
     }
 
+    /// Encodes API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

@@ -5,6 +5,7 @@ import Stripe
 /// Stripe's parameters, Stripe's session to the domain's, and Stripe's errors to what the domain
 /// acts on (4xx other than 429 → rejected; 429, 5xx, timeouts, transport and decoding → unavailable).
 extension StripeClient: PaymentGateway {
+    /// `POST /v1/checkout/sessions` with `price_data` lines (mode `payment`).
     public func createSession(_ request: PaymentSessionRequest, idempotencyKey: String) throws(PaymentGatewayError)
         -> PaymentSession
     {
@@ -22,6 +23,7 @@ extension StripeClient: PaymentGateway {
         }
     }
 
+    /// `GET /v1/checkout/sessions/:id`.
     public func retrieveSession(_ id: String) throws(PaymentGatewayError) -> PaymentSession {
         do {
             return PaymentSession(try retrieveCheckoutSession(id))
@@ -30,6 +32,7 @@ extension StripeClient: PaymentGateway {
         }
     }
 
+    /// `POST /v1/checkout/sessions/:id/expire` (Stripe answers 400 when the session is not open).
     public func expireSession(_ id: String, idempotencyKey: String) throws(PaymentGatewayError) -> PaymentSession {
         do {
             return PaymentSession(try expireCheckoutSession(id, idempotencyKey: idempotencyKey))

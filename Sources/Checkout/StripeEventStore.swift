@@ -3,6 +3,7 @@ import Postgres
 
 /// All SQL about `stripe_events`: the idempotency record of every webhook event we received.
 public struct StripeEventStore: Sendable {
+    /// Stateless; create freely.
     public init() {}
 
     /// Inserts the event unless its id is known; true when this call inserted it.

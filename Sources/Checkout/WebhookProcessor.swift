@@ -22,6 +22,7 @@ public final class WebhookProcessor: Sendable {
     let events = StripeEventStore()
     let transitions = OrderTransitions()
 
+    /// - Parameter verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
     public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger) {
         self.pool = pool
         self.verifier = verifier

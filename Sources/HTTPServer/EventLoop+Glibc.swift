@@ -5,55 +5,6 @@ import Synchronization
     import CEpoll
 #endif
 
-/// What every event loop of one server shares: configuration, the handler, the worker pool and the
-/// global connection count.
-final class ServerContext: Sendable {
-    let configuration: HTTPServerConfiguration
-    let handler: HTTPHandler
-    let pool: WorkerPool
-    let connectionCount = Atomic<Int>(0)
-    /// Response bytes queued in user space and not yet accepted by the kernel, across connections.
-    let queuedOutputBytes = Atomic<Int>(0)
-    /// Handlers running right now.
-    let activeRequests = Atomic<Int>(0)
-
-    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, pool: WorkerPool) {
-        self.configuration = configuration
-        self.handler = handler
-        self.pool = pool
-    }
-}
-
-/// One connection's I/O state, owned by exactly one event loop thread.
-final class Connection {
-    let fd: Int32
-    let id: UInt64
-    let remoteAddress: String
-    var machine: HTTPConnectionStateMachine
-    /// Queued output and how much of it was sent.
-    var output: [UInt8] = []
-    var outputOffset = 0
-    /// When the last byte left (or the output was queued); a peer that never reads is cut off.
-    var lastWriteProgress: UInt64
-    var registered: UInt32 = 0
-    /// The state machine asked to close once the output is flushed.
-    var closeRequested = false
-    /// After the last response: write side shut, discarding input until EOF or this deadline, so the
-    /// peer reads our final response instead of a reset.
-    var lingerDeadline: UInt64?
-    var lingerDiscarded = 0
-
-    init(fd: Int32, id: UInt64, remoteAddress: String, machine: HTTPConnectionStateMachine, now: UInt64) {
-        self.fd = fd
-        self.id = id
-        self.remoteAddress = remoteAddress
-        self.machine = machine
-        self.lastWriteProgress = now
-    }
-
-    var pendingOutput: Int { output.count - outputOffset }
-}
-
 /// A handler's response on its way back from a worker thread to the connection's event loop.
 struct Completion: Sendable {
     var fd: Int32
@@ -79,6 +30,8 @@ final class EventLoop: @unchecked Sendable {
     private let wakePending = Atomic<Bool>(false)
     private let shutdownRequested = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
+    /// Wake-ups of this loop, so tests can prove an idle server does not spin.
+    let iterations = Atomic<Int>(0)
 
     private var connections: [Connection?] = []
     private var liveCount = 0
@@ -94,6 +47,9 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64?
     private var shuttingDown = false
     private var shutdownDeadline: UInt64 = 0
+    /// Requests dispatched during the current iteration, submitted together by `submitPendingJobs`.
+    private var pendingJobs: [(fd: Int32, id: UInt64, requestID: String)] = []
+    private var pendingJobClosures: [WorkerPool.Job] = []
 
     init(context: ServerContext, index: Int, listenFD: Int32) throws(HTTPServerError) {
         self.context = context
@@ -159,6 +115,7 @@ final class EventLoop: @unchecked Sendable {
                 epoll_wait(epfd, $0.baseAddress, Int32(maxEvents), timeout)
             }
             updateClock()
+            iterations.wrappingAdd(1, ordering: .relaxed)
             if n < 0 && errno != EINTR { break }
             for i in 0..<max(0, Int(n)) {
                 let event = events[i]
@@ -176,7 +133,9 @@ final class EventLoop: @unchecked Sendable {
                 guard let connection = connection(fd) else { continue }
                 handle(event.events, on: connection)
             }
+            submitPendingJobs()
             drainInbox()
+            submitPendingJobs()
             if shutdownRequested.load(ordering: .acquiring) && !shuttingDown { beginShutdown() }
             if now >= nextScan { scanDeadlines() }
             if shuttingDown && finishShutdownIfDone() { break }
@@ -306,7 +265,10 @@ final class EventLoop: @unchecked Sendable {
         }
         if events & EPOLLIN.rawValue != 0 {
             readAvailable(connection)
+            guard connections[Int(connection.fd)] === connection else { return }
         }
+        // Drop EPOLLOUT once the output is gone and re-arm EPOLLIN once back-pressure lifted.
+        updateInterest(connection)
     }
 
     private func readAvailable(_ connection: Connection) {
@@ -378,7 +340,8 @@ final class EventLoop: @unchecked Sendable {
         let id = connection.id
         let remote = connection.remoteAddress
         let context = self.context
-        let accepted = context.pool.submit { [self] in
+        pendingJobs.append((fd, id, requestID))
+        pendingJobClosures.append { [self] in
             context.activeRequests.wrappingAdd(1, ordering: .relaxed)
             defer { context.activeRequests.wrappingSubtract(1, ordering: .relaxed) }
             let request = HTTPRequest(
@@ -394,20 +357,31 @@ final class EventLoop: @unchecked Sendable {
             }
             self.complete(Completion(fd: fd, connectionID: id, response: response))
         }
-        if !accepted {
-            // Defer the answer to after the current actions (the state machine is mid-transition).
-            inbox.withLock {
-                $0.append(
-                    Completion(fd: fd, connectionID: id, response: HTTPError.serverBusy.response(requestID: requestID)))
+    }
+
+    /// Hands the requests parsed in this iteration to the worker pool in one batch; those that do not fit
+    /// in its queue are answered 503 `server_busy` (through the inbox, as if a worker had answered).
+    private func submitPendingJobs() {
+        guard !pendingJobClosures.isEmpty else { return }
+        let accepted = context.pool.submit(batch: pendingJobClosures)
+        if accepted < pendingJobs.count {
+            inbox.withLock { inbox in
+                for (fd, id, requestID) in pendingJobs[accepted...] {
+                    inbox.append(
+                        Completion(
+                            fd: fd, connectionID: id, response: HTTPError.serverBusy.response(requestID: requestID)))
+                }
             }
         }
+        pendingJobs.removeAll(keepingCapacity: true)
+        pendingJobClosures.removeAll(keepingCapacity: true)
     }
 
     private func drainInbox() {
         while true {
             let completions = inbox.withLock { inbox -> [Completion] in
-                let taken = inbox
-                inbox.removeAll(keepingCapacity: true)
+                var taken: [Completion] = []
+                swap(&taken, &inbox)
                 return taken
             }
             if completions.isEmpty { return }

@@ -8,6 +8,16 @@ import Foundation
 /// is checked for a dead socket before it is handed out, so after a Postgres restart the pool heals by
 /// opening fresh connections (no `PQreset`).
 ///
+/// ```swift
+/// let pool = ConnectionPool(url: databaseURL, maxConnections: 10, checkoutTimeout: .seconds(2))
+/// let order = try pool.transaction { connection in
+///     let rows = try connection.query("SELECT id, status FROM orders WHERE id = $1 FOR UPDATE", [orderID])
+///     guard let row = rows.first else { return nil as String? }
+///     try connection.execute("UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $1", [orderID])
+///     return try row.decode("status", as: String.self)
+/// }
+/// ```
+///
 /// Thread safety: all state is guarded by `condition` (an `NSCondition`, whose lock also lets waiters sleep
 /// until a slot frees). A `Connection` is touched by one thread at a time: by whoever holds the lock while it
 /// sits in `idle`, otherwise only by the one caller that checked it out. That is why `@unchecked Sendable`.
@@ -19,6 +29,9 @@ public final class ConnectionPool: @unchecked Sendable {
     private var idle: [Connection] = []
     private var inUse = 0
     private var isClosed = false
+    /// Tickets of the threads waiting for a connection, oldest first.
+    private var waiters: [UInt64] = []
+    private var nextTicket: UInt64 = 0
 
     /// How many times `transaction` reruns a body that failed with 40001/40P01 before giving up.
     public let maxTransactionRetries: Int
@@ -94,6 +107,13 @@ public final class ConnectionPool: @unchecked Sendable {
         return (inUse, idle.count, maxConnections)
     }
 
+    /// Threads waiting for a connection right now (tests use it to line waiters up).
+    var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiters.count
+    }
+
     /// Closes idle connections now and the others as they come back; later checkouts fail.
     public func close() {
         condition.lock()
@@ -106,38 +126,59 @@ public final class ConnectionPool: @unchecked Sendable {
     }
 
     /// Takes an idle live connection, or a free slot to open one in, waiting until `deadline`.
+    ///
+    /// Waiters are served first come, first served: a thread that finds others waiting queues behind them
+    /// instead of grabbing the connection that was just returned, so under overload nobody times out while
+    /// later arrivals keep getting served.
     private func checkout(deadline: ContinuousClock.Instant) throws(PostgresError) -> (Connection, reused: Bool) {
         let wallDeadline = Date(timeIntervalSinceNow: Self.seconds(ContinuousClock.now.duration(to: deadline)))
         condition.lock()
+        var ticket: UInt64? = nil
+        func leaveLine() {
+            if let ticket, let i = waiters.firstIndex(of: ticket) {
+                waiters.remove(at: i)
+                condition.broadcast()  // the next in line may go now
+            }
+            ticket = nil
+        }
+        defer {
+            leaveLine()
+            condition.unlock()
+        }
         while true {
             if isClosed {
-                condition.unlock()
                 throw PostgresError(.poolTimeout, description: "the database connection pool is closed")
             }
-            if let connection = idle.popLast() {
+            let myTurn = ticket.map { waiters.first == $0 } ?? waiters.isEmpty
+            if myTurn, let connection = idle.popLast() {
                 // Checked under the lock, so the connection is never touched by two threads; it costs a poll(2).
                 if connection.isAlive() {
                     inUse += 1
-                    condition.unlock()
                     return (connection, true)
                 }
                 continue  // dropped: its slot is free now
             }
-            if inUse < maxConnections {
+            if myTurn, inUse < maxConnections {
                 inUse += 1
+                leaveLine()  // the slot is ours; connecting may take a while, others need not wait behind it
                 condition.unlock()
-                do {
-                    return (try Connection(url: url), false)
-                } catch {
-                    condition.lock()
+                let opened = Result { () throws(PostgresError) in try Connection(url: url) }
+                condition.lock()
+                switch opened {
+                case .success(let connection):
+                    return (connection, false)
+                case .failure(let error):
                     inUse -= 1
-                    condition.signal()
-                    condition.unlock()
+                    condition.broadcast()
                     throw error
                 }
             }
-            if !condition.wait(until: wallDeadline) && idle.isEmpty && inUse >= maxConnections && !isClosed {
-                condition.unlock()
+            if ticket == nil {
+                nextTicket += 1
+                ticket = nextTicket
+                waiters.append(nextTicket)
+            }
+            if !condition.wait(until: wallDeadline) {
                 throw PostgresError(
                     .poolTimeout, detail: "no free connection within \(checkoutTimeout) (max \(maxConnections))")
             }
@@ -149,7 +190,7 @@ public final class ConnectionPool: @unchecked Sendable {
         condition.lock()
         inUse -= 1
         if keep && !isClosed { idle.append(connection) }
-        condition.signal()
+        condition.broadcast()  // wakes the waiter at the head of the line (at most `workers` threads wait)
         condition.unlock()
     }
 

@@ -68,7 +68,9 @@ public struct Migrator: Sendable {
             }
             var done: [String] = []
             for file in files where !appliedVersions.contains(file.version) {
-                guard let sql = String(validating: file.bytes, as: UTF8.self) else {
+                // A UTF-8 byte order mark (some editors add one) is not SQL; the checksum still covers it.
+                let body = file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(file.bytes.dropFirst(3)) : file.bytes
+                guard let sql = String(validating: body, as: UTF8.self) else {
                     throw MigrationError(file: file.name + ".sql", reason: "is not valid UTF-8")
                 }
                 do {
@@ -90,7 +92,12 @@ public struct Migrator: Sendable {
 
     /// The `NNN_*.sql` files of `directory`, by version; other files are ignored, duplicate versions refused.
     func loadFiles() throws -> [File] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw MigrationError(file: directory.path, reason: "cannot be read (\(error.localizedDescription))")
+        }
         var files: [File] = []
         for name in names where name.hasSuffix(".sql") {
             let stem = String(name.dropLast(4))

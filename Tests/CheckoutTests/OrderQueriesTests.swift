@@ -109,6 +109,23 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
+    @Test("retry-session charges the saved prices, not today's catalog; the PaymentIntent carries the order id")
+    func retryKeepsSavedPrices() throws {
+        let h = try CheckoutHarness()
+        try h.product("p", amount: 1250)
+        let checkout = try h.checkout([("p", 2)])
+        try h.product("p", amount: 9999)  // the catalog changes after checkout
+        let declined = try h.simulator.decline(sessionID: checkout.id)
+        let failedEvent = try #require(h.eventIDs(declined, type: "payment_intent.payment_failed").first)
+        let body = try #require(h.simulator.eventBody(failedEvent))
+        let mapping = StripeEventMapping(try JSONDecoder().decode(StripeEvent.self, from: Data(body)))
+        #expect(mapping.orderIDHint == checkout.orderID, "payment_intent_data[metadata][order_id] was sent")
+        try h.deliverAll(declined)
+        let retried = try h.service.retrySession(orderID: checkout.orderID)
+        #expect(h.simulator.session(retried.id)?.amountTotal == 2500)
+        #expect(try h.order(checkout.orderID).state.amountTotal == 2500)
+    }
+
     @Test("retry after expiry re-reserves stock, or answers out_of_stock when it is gone")
     func retryAfterExpiry() throws {
         let h = try CheckoutHarness()

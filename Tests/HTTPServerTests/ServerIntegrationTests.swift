@@ -109,4 +109,18 @@ struct ServerIntegrationTests {
             #expect(json["c"] as? String == "€")
         }
     }
+
+    @Test func deeplyNestedJSONIsA400NotACrash() throws {
+        struct Anything: Decodable {}
+        let router = Router()
+        router.post("/decode") { request in
+            _ = try request.decodeJSON([Anything].self)
+            return .text("decoded")
+        }
+        try withServer(handler: router.handler()) { server in
+            let deep = [UInt8](repeating: UInt8(ascii: "["), count: 500_000)
+            let response = try TestHTTPClient.request(port: server.port, method: "POST", path: "/decode", body: deep)
+            #expect(response.status == 400)
+        }
+    }
 }

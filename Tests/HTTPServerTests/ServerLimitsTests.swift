@@ -1,8 +1,9 @@
 import Foundation
-import HTTPServer
 import Synchronization
 import Testing
 import TestSupport
+
+@testable import HTTPServer
 
 /// A one-shot gate a handler can wait on (bounded) and a test can open.
 final class Gate: Sendable {
@@ -218,8 +219,30 @@ struct ServerLimitsTests {
             let other = try TestHTTPClient.request(port: server.port, method: "GET", path: "/hello")
             #expect(other.status == 200)
             #expect(ContinuousClock.now - start < .seconds(1))
-            hog.close()
+            // When the client finally reads, every response arrives, complete and in order.
+            for _ in 0..<40 {
+                let response = try hog.readResponse()
+                #expect(response.status == 200)
+                #expect(response.body.count == 262_144)
+            }
             #expect(eventually { server.stats.queuedOutputBytes == 0 })
+        }
+    }
+
+    @Test func idleLoopsSleepAfterASlowlyReadResponse() throws {
+        try withServer(configure: { $0.eventLoops = 1 }) { server in
+            // A response larger than the socket buffers forces EPOLLOUT; once it is drained the loop must
+            // stop polling for writability, or it spins.
+            let connection = try RawHTTPConnection(port: server.port, receiveBuffer: 4096)
+            try connection.send("GET /big?size=4000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(eventually { server.stats.queuedOutputBytes > 0 })
+            #expect(try connection.readResponse().body.count == 4_000_000)
+            #expect(eventually { server.stats.queuedOutputBytes == 0 })
+            Thread.sleep(forTimeInterval: 0.05)
+            let before = server.eventLoopIterations
+            Thread.sleep(forTimeInterval: 0.3)
+            let wakeups = server.eventLoopIterations - before
+            #expect(wakeups < 30, "\(wakeups) wake-ups in 300 ms of idleness")
         }
     }
 
@@ -256,6 +279,42 @@ struct ServerLimitsTests {
         #expect(eventually { stopped.isSet })
         server.waitUntilStopped()
         #expect(throws: (any Error).self) { try RawHTTPConnection(port: port) }
+    }
+
+    @Test func shutdownIsBoundedByTheGracePeriodWhenAHandlerIsStuck() throws {
+        let gate = Gate()
+        let router = Router()
+        router.get("/stuck") { _ in
+            gate.enterAndWait()
+            return .text("late")
+        }
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.eventLoops = 1
+        configuration.shutdownGrace = .milliseconds(300)
+        let server = HTTPServer(configuration: configuration, handler: router.handler())
+        try server.start()
+        let connection = try RawHTTPConnection(port: server.port)
+        try connection.send("GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(eventually { gate.enteredCount == 1 })
+        let start = ContinuousClock.now
+        server.shutdown()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "shutdown took \(elapsed)")
+        // The connection was closed without an answer.
+        #expect(throws: (any Error).self) { try connection.readResponse() }
+        gate.open()
+    }
+
+    @Test func startFailsCleanlyWhenThePortIsTaken() throws {
+        try withServer { first in
+            let second = HTTPServer(
+                configuration: HTTPServerConfiguration(host: "127.0.0.1", port: first.port),
+                handler: testRouter().handler())
+            #expect(throws: HTTPServerError.self) { try second.start() }
+            second.shutdown()  // a never-started server: a no-op that returns
+            let response = try TestHTTPClient.request(port: first.port, method: "GET", path: "/hello")
+            #expect(response.status == 200)
+        }
     }
 
     @Test func ipv6Loopback() throws {

@@ -153,4 +153,39 @@ import Testing
         #expect(try row.decode("style", as: String.self) == "ISO, YMD")
         #expect(!connection.isBroken)
     }
+
+    @Test func urlSettingsAreKeptAlongsideThePinnedOnes() throws {
+        let separator = TestEnvironment.databaseURL.contains("?") ? "&" : "?"
+        let url =
+            TestEnvironment.databaseURL + separator
+            + "application_name=from-url&connect_timeout=3&options=-c%20statement_timeout%3D1234"
+        let connection = try Connection(url: url)
+        let row = try connection.query(
+            """
+            SELECT current_setting('statement_timeout') AS st, current_setting('application_name') AS app,
+                   current_setting('TimeZone') AS tz
+            """)[0]
+        #expect(try row.decode("st", as: String.self) == "1234ms")
+        #expect(try row.decode("app", as: String.self) == "from-url")
+        #expect(try row.decode("tz", as: String.self) == "UTC")
+        let timeout = try #require(throws: PostgresError.self) {
+            try connection.execute("SET statement_timeout = 50; SELECT pg_sleep(1)")
+        }
+        #expect(timeout.sqlState == "42601")  // two statements: refused before anything runs
+        try connection.execute("SET statement_timeout = 50")
+        let canceled = try #require(throws: PostgresError.self) { try connection.execute("SELECT pg_sleep(1)") }
+        #expect(canceled.sqlState == "57014")
+        #expect(!connection.isBroken)
+    }
+
+    @Test func keyValueConnectionStringsWork() throws {
+        let components = try #require(URLComponents(string: TestEnvironment.databaseURL))
+        let conninfo =
+            "host=\(components.host ?? "127.0.0.1") port=\(components.port ?? 5432) "
+            + "user='\(components.user ?? "postgres")' dbname=checkout application_name='key value'"
+        let connection = try Connection(url: conninfo)
+        let row = try connection.query("SELECT current_database() AS db, current_setting('application_name') AS app")[0]
+        #expect(try row.decode("db", as: String.self) == "checkout")
+        #expect(try row.decode("app", as: String.self) == "key value")
+    }
 }

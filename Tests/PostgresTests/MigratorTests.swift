@@ -151,6 +151,20 @@ import Testing
         #expect(throws: MigrationError.self) { try Migrator(directory: folder.url).migrate(db.pool(max: 1)) }
     }
 
+    @Test func byteOrderMarkIsIgnoredAndMissingFolderIsNamed() throws {
+        let folder = try Folder([:])
+        defer { folder.remove() }
+        try Data([0xEF, 0xBB, 0xBF] + Array("CREATE TABLE bom (id int);".utf8)).write(
+            to: folder.url.appendingPathComponent("001_bom.sql"))
+        let db = try TestDatabase.create(migrated: false)
+        defer { db.drop() }
+        let pool = db.pool(max: 1)
+        #expect(try Migrator(directory: folder.url).migrate(pool) == ["001_bom"])
+        let missing = folder.url.appendingPathComponent("nope")
+        let error = try #require(throws: MigrationError.self) { try Migrator(directory: missing).migrate(pool) }
+        #expect(error.file == missing.path)
+    }
+
     final class Results: @unchecked Sendable {  // guarded by lock
         private let lock = NSLock()
         private var values: [Result<[String], any Error>] = []

@@ -138,4 +138,81 @@ import Testing
         func record(_ v: Int) { lock.withLock { current = Swift.max(current, v) } }
         var value: Int { lock.withLock { current } }
     }
+
+    static func viaProxy() throws -> (FaultyProxy, String) {
+        var components = try #require(URLComponents(string: TestEnvironment.databaseURL))
+        let proxy = try FaultyProxy(upstreamPort: try #require(components.port))
+        components.port = proxy.port
+        return (proxy, try #require(components.string))
+    }
+
+    /// A reused connection that dies on its first statement (invisible to the idle check): the body runs
+    /// again on a fresh connection and the caller sees success.
+    @Test func reusedConnectionDyingOnFirstStatementIsRetriedOnce() throws {
+        let (proxy, url) = try Self.viaProxy()
+        defer { proxy.stop() }
+        let pool = ConnectionPool(url: url, maxConnections: 1)
+        defer { pool.close() }
+        let first = try pool.withConnection(Self.backendPID)
+        proxy.cutExistingOnNextRequest()
+        var calls = 0
+        let second = try pool.withConnection { connection in
+            calls += 1
+            return try Self.backendPID(connection)
+        }
+        #expect(calls == 2)
+        #expect(second != first)
+    }
+
+    /// No retry once a statement succeeded (it may have had effects), nor on a brand-new connection.
+    @Test func noRetryAfterAStatementSucceededOrOnAFreshConnection() throws {
+        let (proxy, url) = try Self.viaProxy()
+        defer { proxy.stop() }
+        let pool = ConnectionPool(url: url, maxConnections: 1)
+        defer { pool.close() }
+        var calls = 0
+        let afterStatement = try #require(throws: PostgresError.self) {
+            try pool.withConnection { connection in
+                calls += 1
+                _ = try connection.query("SELECT 1")
+                proxy.cutExistingOnNextRequest()
+                _ = try connection.query("SELECT 1")
+            }
+        }
+        #expect(afterStatement.kind == .connectionLost)
+        #expect(calls == 1)
+        calls = 0
+        let fresh = try #require(throws: PostgresError.self) {
+            try pool.withConnection { connection in
+                calls += 1
+                proxy.cutExistingOnNextRequest()
+                _ = try connection.query("SELECT 1")
+            }
+        }
+        #expect(fresh.kind == .connectionLost)
+        #expect(calls == 1)
+        #expect(pool.stats == (inUse: 0, idle: 0, max: 1))
+    }
+
+    @Test func transactionRetriesAreBounded() throws {
+        let pool = ConnectionPool(url: TestEnvironment.databaseURL, maxConnections: 1, maxTransactionRetries: 3)
+        defer { pool.close() }
+        var calls = 0
+        let error = try #require(throws: PostgresError.self) {
+            try pool.transaction { _ in
+                calls += 1
+                throw PostgresError(.deadlockDetected, sqlState: "40P01")
+            }
+        }
+        #expect(error.kind == .deadlockDetected)
+        #expect(calls == 4)
+        calls = 0
+        #expect(throws: PostgresError.self) {
+            try pool.transaction { _ in
+                calls += 1
+                throw PostgresError(.uniqueViolation, sqlState: "23505")
+            }
+        }
+        #expect(calls == 1)
+    }
 }

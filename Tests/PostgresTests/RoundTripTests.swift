@@ -182,3 +182,42 @@ import Testing
         }
     }
 }
+
+/// One-dimensional arrays, as used for `= ANY($1)`.
+@Suite struct ArrayTests {
+    @Test(arguments: [
+        [String](), ["a"], ["with space", "comma,", "quote\"", "back\\slash", "{brace}", "NULL", "", "😀 e\u{301}"],
+    ])
+    func textArrays(_ values: [String]) throws {
+        let echoed = try Shared.echo(PostgresArray(values), as: "text[]")
+        #expect(echoed.elements == values)
+        #expect(
+            try Shared.scalar("SELECT cardinality($1::text[])", [PostgresArray(values)], as: Int.self) == values.count)
+    }
+
+    @Test func nullElementsAndOtherTypes() throws {
+        let withNull: [Int64?] = [1, nil, Int64.min]
+        #expect(try Shared.echo(PostgresArray(withNull), as: "int8[]").elements == withNull)
+        let ids = [UUID(), UUID()]
+        #expect(try Shared.echo(PostgresArray(ids), as: "uuid[]").elements == ids)
+        // A NULL element cannot decode into a non-optional element type: a decoding error naming the column.
+        let error = try #require(throws: PostgresError.self) {
+            try Shared.scalar("SELECT ARRAY[1, NULL]::int8[] AS list", as: PostgresArray<Int64>.self)
+        }
+        #expect(error.kind == .decoding)
+        #expect(error.column == "list")
+    }
+
+    @Test func anyInfersTheElementType() throws {
+        let ids = [UUID(), UUID()]
+        let count = try Shared.scalar(
+            "SELECT count(*) FROM (VALUES ($2::uuid), (gen_random_uuid())) AS v(id) WHERE id = ANY($1)",
+            [PostgresArray(ids), ids[1]], as: Int.self)
+        #expect(count == 1)
+    }
+
+    @Test(arguments: ["", "{", "{{1,2},{3,4}}", "{\"a}", "{a,}", "{\"a\"b}"])
+    func malformedArraysAreRejected(_ text: String) {
+        #expect(PostgresArray<String>(postgresText: text) == nil)
+    }
+}

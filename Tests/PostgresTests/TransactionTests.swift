@@ -145,6 +145,41 @@ import Testing
         #expect(attempts.count == 3)
     }
 
+    /// Two transactions lock two rows in opposite order: Postgres breaks the deadlock by aborting one with
+    /// 40P01, the pool reruns it, and both updates land.
+    @Test func poolRetriesDeadlockVictims() throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let pool = db.pool(max: 2)
+        try pool.withConnection { try $0.execute("CREATE TABLE k (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)") }
+        try pool.withConnection { try $0.execute("INSERT INTO k (id) VALUES (1), (2)") }
+        let bothLocked = DispatchGroup()
+        bothLocked.enter()
+        bothLocked.enter()
+        let attempts = Attempts()
+        let finished = Shared.onThreads(2) { i in
+            do {
+                try pool.transaction { connection in
+                    let attempt = attempts.next()
+                    try connection.execute("SET LOCAL deadlock_timeout = '50ms'")
+                    let (first, second) = i == 0 ? (1, 2) : (2, 1)
+                    try connection.execute("UPDATE k SET n = n + 1 WHERE id = $1", [first])
+                    if attempt <= 2 {
+                        bothLocked.leave()
+                        _ = bothLocked.wait(timeout: .now() + 5)
+                    }
+                    try connection.execute("UPDATE k SET n = n + 1 WHERE id = $1", [second])
+                }
+            } catch {
+                Issue.record("transaction \(i) failed: \(error)")
+            }
+        }
+        #expect(finished)
+        let counts = try pool.withConnection { try $0.query("SELECT n FROM k ORDER BY id") }
+        #expect(try counts.map { try $0.decode("n", as: Int.self) } == [2, 2])
+        #expect(attempts.count == 3)
+    }
+
     final class Attempts: @unchecked Sendable {  // guarded by lock
         private let lock = NSLock()
         private var value = 0

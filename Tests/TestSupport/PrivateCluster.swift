@@ -45,9 +45,11 @@ public final class PrivateCluster: Sendable {
 
     /// Runs `scripts/pg.sh <arguments>` and returns its output; throws with its output on failure.
     ///
-    /// `posix_spawn` + `waitpid` rather than `Foundation.Process`: in the test process `Process.waitUntilExit()`
-    /// was seen to hang forever with the child already a zombie (its exit was never noticed), while a plain
-    /// blocking `waitpid` cannot miss it.
+    /// `posix_spawn` + `waitpid` rather than `Foundation.Process`: `Process` learns of the child's exit through a
+    /// socket the child inherits, and the postmaster that `pg_ctl start` leaves behind inherits it too, so
+    /// `waitUntilExit()` never returns (seen: the test hung with pg.sh already a zombie). For the same reason the
+    /// child gets no descriptor of ours beyond 0–2 (`closefrom`): a daemon must not keep another test's
+    /// listening socket or pipe open.
     @discardableResult
     private static func run(_ command: String, _ directory: URL, _ extra: String...) throws -> String {
         let script = TestEnvironment.repoRoot.appendingPathComponent("scripts/pg.sh").path
@@ -59,6 +61,11 @@ public final class PrivateCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // glibc >= 2.34 has it, but Swift does not import it: look it up (RTLD_DEFAULT is nil).
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let closeFrom = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3)
+        }
         let argv = ([script, command, directory.path] + extra).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

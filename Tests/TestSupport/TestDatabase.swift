@@ -62,7 +62,9 @@ public final class TestDatabase: Sendable {
     }
 
     /// Sessions on the server's `postgres` database for CREATE/DROP DATABASE.
-    private static let admin = ConnectionPool(url: url(forDatabase: "postgres"), maxConnections: 4)
+    /// Generous deadline: many suites create databases at once, each CREATE DATABASE taking ~0.1-0.3 s.
+    private static let admin = ConnectionPool(
+        url: url(forDatabase: "postgres"), maxConnections: 4, checkoutTimeout: .seconds(60))
 
     /// The migrated template's name, built at most once per process (`static let` runs once, thread-safely).
     private static let template: Result<String, any Error> = Result { try buildTemplate() }

@@ -78,7 +78,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
     /// Connects to `127.0.0.1:port` (optionally with a small receive buffer, to test back-pressure).
     public init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int? = nil) throws {
         self.timeout = timeout
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestHTTPError("socket: errno \(errno)") }
         if var size = receiveBuffer.map(Int32.init) {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -1,0 +1,20 @@
+import Synchronization
+
+/// What every event loop of one server shares: configuration, the handler, the worker pool and the
+/// global connection count.
+final class ServerContext: Sendable {
+    let configuration: HTTPServerConfiguration
+    let handler: HTTPHandler
+    let pool: WorkerPool
+    let connectionCount = Atomic<Int>(0)
+    /// Response bytes queued in user space and not yet accepted by the kernel, across connections.
+    let queuedOutputBytes = Atomic<Int>(0)
+    /// Handlers running right now.
+    let activeRequests = Atomic<Int>(0)
+
+    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, pool: WorkerPool) {
+        self.configuration = configuration
+        self.handler = handler
+        self.pool = pool
+    }
+}
