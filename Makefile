@@ -10,6 +10,7 @@ SWIFT       ?= swift
 TEST_FLAGS  ?=
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http
+.PHONY: bench test-chaos fuzz-stripe
 
 deps:
 	@scripts/deps.sh
@@ -54,6 +55,25 @@ fuzz-http:
 # Our HTTP core vs a Hummingbird 2 hello world under wrk (release builds, pinned CPUs); see bench/README.md.
 bench-http:
 	bench/http.sh
+
+# The whole system under load vs its ceilings (release builds, own Postgres in .local/pg-bench); writes
+# docs/BENCHMARKS.md. See bench/run.sh for the knobs.
+bench: deps
+	bench/run.sh
+
+# The chaos suite: real checkoutd/stripe-sim release binaries, own throwaway Postgres per scenario;
+# results in docs/CHAOS.md. Not part of `make test` (see docs/CHAOS.md for why).
+CHAOS ?=
+test-chaos: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product checkoutd
+	$(SWIFT) build -c release --scratch-path .build-release --product stripe-sim
+	tests/chaos/chaos.sh $(CHAOS)
+
+# libFuzzer over webhook body decoding (+ the domain mapping) and the Stripe-Signature parser,
+# FUZZ_STRIPE_SECONDS per target (corpus in .local/fuzz-stripe).
+FUZZ_STRIPE_SECONDS ?= 300
+fuzz-stripe:
+	fuzz/stripe/run.sh $(FUZZ_STRIPE_SECONDS)
 
 clean:
 	rm -rf .build
