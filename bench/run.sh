@@ -86,6 +86,8 @@ wrk_run() {
   W_CPU=$(awk -v a="$c0" -v b="$c1" -v n="$W_REQ" -v t="$TCK" 'BEGIN { if (n > 0) printf "%.0f", (b - a) / t * 1e6 / n; else print "n/a" }')
   log "$name: $W_RPS req/s, p50 ${W_P50} ms, p99 ${W_P99} ms, non-2xx $W_NON2XX, $W_CPU CPU-µs/req ($W_REQ requests)"
 }
+# jq_field JSON FORMAT: Python str.format over the JSON object's fields.
+jq_field() { python3 -c 'import json, sys; print(sys.argv[2].format(**json.loads(sys.argv[1])))' "$1" "$2"; }
 # rate_run NAME KIND ARGS...: fixed-rate latency; sets R_TXT "p50 / p99 / p99.9" and R_CPU
 rate_run() {
   local name=$1 kind=$2
@@ -95,9 +97,9 @@ rate_run() {
   out=$(timeout $((RATE_S + 40)) python3 bench/rate.py "$PORT" "$kind" "$RATE" "$RATE_S" --orders "$ORDERS" "$@")
   c1=$(cpu_ticks "$SERVER_PID")
   echo "$out" >"$OUT/rate-$name-$STAMP.json"
-  R_TXT=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(f"{d[\"p50_ms\"]} / {d[\"p99_ms\"]} / {d[\"p999_ms\"]}")' "$out")
-  R_OK=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(f"{d[\"ok\"]}/{d[\"sent\"]} 2xx at {d[\"achieved_rate\"]}/s")' "$out")
-  R_CPU=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); a,b,t=map(float,sys.argv[2:5]); print(round((b-a)/t*1e6/max(1,d["sent"])))' "$out" "$c0" "$c1" "$TCK")
+  R_TXT=$(jq_field "$out" '{p50_ms} / {p99_ms} / {p999_ms}')
+  R_OK=$(jq_field "$out" '{ok}/{sent} 2xx at {achieved_rate}/s')
+  R_CPU=$(python3 -c 'import json, sys; d = json.loads(sys.argv[1]); a, b, t = map(float, sys.argv[2:5]); print(round((b - a) / t * 1e6 / max(1, d["sent"])))' "$out" "$c0" "$c1" "$TCK")
   log "$name @ $RATE/s: p50/p99/p99.9 $R_TXT ms ($R_OK), $R_CPU CPU-µs/req"
 }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }

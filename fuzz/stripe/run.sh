@@ -33,9 +33,13 @@ if [ ! -f "$out/.built" ] || [ -n "$(find Sources/Stripe Sources/Checkout fuzz/s
   touch "$out/.built"
 fi
 
+# Let libFuzzer, not the Swift backtracer, handle crashes (it writes the artifact).
+export SWIFT_BACKTRACE=enable=no
 for t in "${targets[@]}"; do
   mkdir -p "$out/corpus-$t" "$out/artifacts-$t"
   echo "fuzz-stripe: $t for ${seconds}s (corpus $out/corpus-$t)"
-  "$out/fuzz-$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  dict=()
+  [ -f "fuzz/stripe/$t.dict" ] && dict=(-dict="fuzz/stripe/$t.dict")
+  "$out/fuzz-$t" "${dict[@]}" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/artifacts-$t/" "$out/corpus-$t" "fuzz/stripe/seeds-$t"
 done

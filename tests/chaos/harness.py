@@ -166,7 +166,7 @@ def _raise_nofile():
 
 def _readline_with_timeout(f, timeout):
     result = []
-    t = threading.Thread(target=lambda: result.append(f.readline().decode(errors="replace")), daemon=True)
+    t = threading.Thread(target=lambda: result.append((lambda l: l.decode(errors="replace") if isinstance(l, bytes) else l)(f.readline())), daemon=True)
     t.start()
     t.join(timeout)
     return result[0] if result else ""
