@@ -8,6 +8,9 @@ PG_DEV_DIR  ?= .local/pg
 SWIFT       ?= swift
 # Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
 TEST_FLAGS  ?=
+# Chaos scenarios `make test` runs after `swift test` (skipped when TEST_FLAGS narrows the run); the
+# load-sensitive `abuse` scenario runs only in `make test-chaos` (docs/CHAOS.md says why).
+CI_CHAOS    ?= storm pg-restart stripe-faults
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http
 .PHONY: bench test-chaos fuzz-stripe
@@ -29,7 +32,8 @@ test: deps
 	export CHECKOUT_PG_DIR="$(CURDIR)/$(PG_TEST_DIR)"; \
 	export CHECKOUT_REPO_ROOT="$(CURDIR)"; \
 	echo "test: Postgres at $$DATABASE_URL"; \
-	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS)
+	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS) && \
+	{ [ -n "$(TEST_FLAGS)" ] || CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS); }
 
 db-start: deps
 	@scripts/pg.sh start $(PG_DEV_DIR)
@@ -62,7 +66,7 @@ bench: deps
 	bench/run.sh
 
 # The chaos suite: real checkoutd/stripe-sim release binaries, own throwaway Postgres per scenario;
-# results in docs/CHAOS.md. Not part of `make test` (see docs/CHAOS.md for why).
+# results in docs/CHAOS.md. `make test` runs $(CI_CHAOS) of it against the debug binaries.
 CHAOS ?=
 test-chaos: deps
 	$(SWIFT) build -c release --scratch-path .build-release --product checkoutd
