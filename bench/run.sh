@@ -242,6 +242,8 @@ SWIFT_V=$(swift --version 2>&1 | head -n1)
   echo "- Server settings: release build, \`DB_POOL_SIZE=$POOL\`, 16 HTTP worker threads (default), \`LOG_LEVEL=${BENCH_LOG_LEVEL:-info}\` (JSON access log to a file), reconciler off."
   echo
   echo "Raw outputs (wrk, pgbench, rate.py JSON, server logs) of this run: \`bench/out/*-$STAMP*\` (gitignored)."
+  echo
+  cat bench/NOTES.md
 } >docs/BENCHMARKS.md.new
 mv docs/BENCHMARKS.md.new docs/BENCHMARKS.md
 log "wrote docs/BENCHMARKS.md (elapsed ${ELAPSED} s, load at end $LOAD_END)"
