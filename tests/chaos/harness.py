@@ -109,13 +109,10 @@ class Postgres:
     def start(self):
         self.sh("start")
 
-    def psql(self, sql, *vars):
+    def psql(self, sql):
         """Runs SQL and returns rows as lists of strings (unaligned, tab-separated)."""
-        cmd = [os.path.join(PGBIN, "psql"), self.url, "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
-        for i, v in enumerate(vars):
-            cmd += ["-v", f"p{i}={v}"]
-        out = subprocess.run(cmd + ["-c", sql] if not vars else cmd, input=None if not vars else sql,
-                             check=True, capture_output=True, text=True, timeout=60).stdout
+        cmd = [os.path.join(PGBIN, "psql"), self.url, "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 
     def scalar(self, sql):
