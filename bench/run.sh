@@ -244,6 +244,12 @@ SWIFT_V=$(swift --version 2>&1 | head -n1)
   echo "Raw outputs (wrk, pgbench, rate.py JSON, server logs) of this run: \`bench/out/*-$STAMP*\` (gitignored)."
   echo
   cat bench/NOTES.md
+  if [ -n "$HTTP_ROWS" ]; then
+    echo
+    echo "## Part 1 in detail (\`bench/http.sh\`, as printed by it)"
+    echo
+    sed 's/^### /#### /' "$OUT/http-part-$STAMP.md"
+  fi
 } >docs/BENCHMARKS.md.new
 mv docs/BENCHMARKS.md.new docs/BENCHMARKS.md
 log "wrote docs/BENCHMARKS.md (elapsed ${ELAPSED} s, load at end $LOAD_END)"
