@@ -61,7 +61,8 @@ public func fuzzStripeEvent(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(mapping.sessionID == session.id, "a session event lost its session id")
     }
     if !StripeEventMapping.handledTypes.contains(event.type) {
-        precondition(mapping.event == nil, "unhandled type \(event.type) mapped to \(String(describing: mapping.event))")
+        precondition(
+            mapping.event == nil, "unhandled type \(event.type) mapped to \(String(describing: mapping.event))")
     }
     guard let orderEvent = mapping.event else { return 0 }
     for state in fuzzStates {
