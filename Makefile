@@ -8,8 +8,12 @@ PG_DEV_DIR  ?= .local/pg
 SWIFT       ?= swift
 # Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
 TEST_FLAGS  ?=
+# Chaos scenarios `make test` runs after `swift test` (skipped when TEST_FLAGS narrows the run); the
+# load-sensitive `abuse` scenario runs only in `make test-chaos` (docs/CHAOS.md says why).
+CI_CHAOS    ?= storm pg-restart stripe-faults
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
+.PHONY: bench test-chaos fuzz-stripe
 
 deps:
 	@scripts/deps.sh
@@ -31,6 +35,8 @@ test: deps
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS)
 	@# The browser tests (tests/browser) after the Swift ones; not on a filtered run, nor with BROWSER_TESTS=0.
 	@if [ -z "$(strip $(TEST_FLAGS))" ] && [ "$(BROWSER_TESTS)" != "0" ]; then $(MAKE) --no-print-directory test-browser; fi
+	@# The CI part of the chaos suite (tests/chaos) after the Swift tests, on the debug binaries; not on a filtered run.
+	@if [ -z "$(strip $(TEST_FLAGS))" ]; then CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS); fi
 
 db-start: deps
 	@scripts/pg.sh start $(PG_DEV_DIR)
@@ -76,6 +82,24 @@ test-browser: deps
 # Re-takes the README's screenshots (docs/screenshots/*.png, 1280×800) with the browser tests.
 screenshots:
 	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" $(MAKE) --no-print-directory test-browser
+# The whole system under load vs its ceilings (release builds, own Postgres in .local/pg-bench); writes
+# docs/BENCHMARKS.md. See bench/run.sh for the knobs.
+bench: deps
+	bench/run.sh
+
+# The chaos suite: real checkoutd/stripe-sim release binaries, own throwaway Postgres per scenario;
+# results in docs/CHAOS.md. `make test` runs $(CI_CHAOS) of it against the debug binaries.
+CHAOS ?=
+test-chaos: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product checkoutd
+	$(SWIFT) build -c release --scratch-path .build-release --product stripe-sim
+	tests/chaos/chaos.sh $(CHAOS)
+
+# libFuzzer over webhook body decoding (+ the domain mapping) and the Stripe-Signature parser,
+# FUZZ_STRIPE_SECONDS per target (corpus in .local/fuzz-stripe).
+FUZZ_STRIPE_SECONDS ?= 300
+fuzz-stripe:
+	fuzz/stripe/run.sh $(FUZZ_STRIPE_SECONDS)
 
 clean:
 	rm -rf .build
