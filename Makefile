@@ -8,6 +8,8 @@ PG_DEV_DIR  ?= .local/pg
 SWIFT       ?= swift
 # Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
 TEST_FLAGS  ?=
+# Each stage's output, for the closing summary line.
+TEST_LOGS   ?= .local/test-logs
 # Chaos scenarios `make test` runs after `swift test` (skipped when TEST_FLAGS narrows the run); the
 # load-sensitive `abuse` scenario runs only in `make test-chaos` (docs/CHAOS.md says why).
 CI_CHAOS    ?= storm pg-restart stripe-faults
@@ -32,11 +34,18 @@ test: deps
 	export CHECKOUT_PG_DIR="$(CURDIR)/$(PG_TEST_DIR)"; \
 	export CHECKOUT_REPO_ROOT="$(CURDIR)"; \
 	echo "test: Postgres at $$DATABASE_URL"; \
-	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS)
+	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS); \
+	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS) 2>&1 | tee $(TEST_LOGS)/swift.log; \
+	exit $${PIPESTATUS[0]}
 	@# The browser tests (tests/browser) after the Swift ones; not on a filtered run, nor with BROWSER_TESTS=0.
-	@if [ -z "$(strip $(TEST_FLAGS))" ] && [ "$(BROWSER_TESTS)" != "0" ]; then $(MAKE) --no-print-directory test-browser; fi
+	@if [ -z "$(strip $(TEST_FLAGS))" ] && [ "$(BROWSER_TESTS)" != "0" ]; then \
+	  $(MAKE) --no-print-directory test-browser 2>&1 | tee $(TEST_LOGS)/browser.log; exit $${PIPESTATUS[0]}; fi
 	@# The CI part of the chaos suite (tests/chaos) after the Swift tests, on the debug binaries; not on a filtered run.
-	@if [ -z "$(strip $(TEST_FLAGS))" ]; then CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS); fi
+	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
+	  CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
+	  exit $${PIPESTATUS[0]}; fi
+	@# One closing line for the whole run, counted from each runner's own report.
+	@python3 scripts/test-summary.py $(TEST_LOGS)
 
 db-start: deps
 	@scripts/pg.sh start $(PG_DEV_DIR)

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Prints one closing line for `make test`, counted from what each runner itself reported.
+
+`make test` runs three runners in turn (swift test, the browser flows, the CI chaos scenarios); each
+one's output is kept in .local/test-logs/. A stage that did not run is left out; make has already
+stopped at a stage that failed, so reaching this script means every stage that ran passed.
+"""
+import pathlib
+import re
+import sys
+
+logs = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".local/test-logs")
+parts = []
+
+
+def read(name):
+    p = logs / name
+    return p.read_text(errors="replace") if p.exists() else None
+
+
+swift = read("swift.log")
+if swift is not None:
+    m = re.findall(r"Test run with (\d+) tests? in \d+ suites? passed", swift)
+    if not m:
+        sys.exit("test-summary: swift test reported no passing run")
+    parts.append(("swift test", int(m[-1])))
+
+browser = read("browser.log")
+if browser is not None:
+    m = re.findall(r"^Ran (\d+) tests? in", browser, re.M)
+    if not m or not re.search(r"^OK\b", browser, re.M):
+        sys.exit("test-summary: the browser tests did not report OK")
+    parts.append(("browser flows", int(m[-1])))
+
+chaos = read("chaos.log")
+if chaos is not None:
+    m = re.findall(r"^(\d+) passed, (\d+) failed$", chaos, re.M)
+    if not m or m[-1][1] != "0":
+        sys.exit("test-summary: the chaos scenarios did not all pass")
+    parts.append(("chaos scenarios", int(m[-1][0])))
+
+total = sum(n for _, n in parts)
+print("make test: " + ", ".join(f"{name} {n}" for name, n in parts))
+print(f"total: {total} passed, 0 failed")
