@@ -93,10 +93,12 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         headers: ["Retry-After": "1"])
 }
 
-/// Minimal JSON string escaping for the error renderer (RFC 8259 §7), kept here so the error shape is
-/// byte-for-byte deterministic and independent of Foundation's encoder settings.
-enum JSONText {
-    static func appendString(_ string: String, to out: inout String) {
+/// Minimal JSON string escaping (RFC 8259 §7) for the error renderer and for other hand-written JSON
+/// (the structured log lines), so the output is byte-for-byte deterministic and independent of
+/// Foundation's encoder settings. Escapes control characters and U+2028/U+2029.
+public enum JSONText {
+    /// Appends `string` to `out` as one quoted JSON string.
+    public static func appendString(_ string: String, to out: inout String) {
         out += "\""
         for scalar in string.unicodeScalars {
             switch scalar {

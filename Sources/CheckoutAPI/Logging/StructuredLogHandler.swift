@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import HTTPServer
 import Logging
 
 /// A swift-log handler that writes one line per event: a JSON object (`LOG_FORMAT=json`, the default,
@@ -165,30 +166,5 @@ public struct StructuredLogHandler: LogHandler {
         let millis = Int32(ts.tv_nsec / 1_000_000)
         return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
             + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(millis, 3))Z"
-    }
-}
-
-/// Minimal JSON string escaping shared by the log handler (RFC 8259 §7).
-enum JSONText {
-    /// Appends `s` as a quoted JSON string.
-    static func appendString(_ s: String, to out: inout String) {
-        out.append("\"")
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
     }
 }
