@@ -352,4 +352,10 @@ public struct OrderStore: Sendable {
         }
         return value
     }
+
+    /// How many orders are flagged as needing a human (for `/metrics`).
+    public func needsAttentionCount(_ db: Connection) throws -> Int64 {
+        let rows = try db.query("SELECT count(*)::bigint AS n FROM orders WHERE needs_attention")
+        return try rows.first?.decode("n", as: Int64.self) ?? 0
+    }
 }

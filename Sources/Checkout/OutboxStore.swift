@@ -21,4 +21,19 @@ public struct OutboxStore: Sendable {
             WHERE outbox_jobs.status IN ('done', 'failed')
             """, [kind, orderID, try PostgresJSON(encoding: payload), dedupeKey])
     }
+
+    /// Jobs not yet done, by status (`pending`, `running`, `failed` = retries exhausted), each present
+    /// with 0 when there are none; read by `/metrics` at scrape time.
+    public func depthByStatus(_ db: Connection) throws -> [String: Int64] {
+        var byStatus: [String: Int64] = ["pending": 0, "running": 0, "failed": 0]
+        let rows = try db.query(
+            """
+            SELECT status, count(*)::bigint AS n FROM outbox_jobs
+            WHERE status IN ('pending', 'running', 'failed') GROUP BY status
+            """)
+        for row in rows {
+            byStatus[try row.decode("status", as: String.self)] = try row.decode("n", as: Int64.self)
+        }
+        return byStatus
+    }
 }

@@ -1,3 +1,4 @@
+import Checkout
 import HTTPServer
 import Postgres
 
@@ -40,22 +41,13 @@ extension App {
             // Database-derived gauges; a scrape during an outage still returns the in-process metrics.
             do {
                 try pool.withConnection { connection in
-                    let rows = try connection.query(
-                        "SELECT status, count(*)::bigint AS n FROM outbox_jobs WHERE status IN ('pending','running','failed') GROUP BY status"
-                    )
-                    var byStatus: [String: Double] = ["pending": 0, "running": 0, "failed": 0]
-                    for row in rows {
-                        byStatus[try row.decode("status", as: String.self)] = Double(
-                            try row.decode("n", as: Int64.self))
-                    }
+                    let byStatus = try OutboxStore().depthByStatus(connection)
                     gauges.append(
                         (
                             "outbox_jobs", "Outbox jobs not done, by status (failed = retries exhausted).",
-                            byStatus.keys.sorted().map { ([("status", $0)], byStatus[$0]!) }
+                            byStatus.keys.sorted().map { ([("status", $0)], Double(byStatus[$0]!)) }
                         ))
-                    let attention = try connection.query(
-                        "SELECT count(*)::bigint AS n FROM orders WHERE needs_attention")
-                    let n = try attention.first?.decode("n", as: Int64.self) ?? 0
+                    let n = try OrderStore().needsAttentionCount(connection)
                     gauges.append(
                         ("orders_needing_attention", "Orders flagged as needing attention.", [([], Double(n))]))
                 }
