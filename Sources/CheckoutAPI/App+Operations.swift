@@ -3,7 +3,7 @@ import HTTPServer
 import Postgres
 
 extension App {
-    /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` (API.md §2 "Operations").
+    /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` (docs/API.md §2 "Operations").
     func registerOperationsRoutes() {
         route(.get, "/healthz") { _ in
             .json(bytes: Array(#"{"status":"ok"}"#.utf8))

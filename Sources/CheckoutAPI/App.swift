@@ -3,7 +3,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// The HTTP face of checkout-server: every route of API.md §2–§3 plus the operations endpoints,
+/// The HTTP face of checkout-server: every route of docs/API.md §2–§3 plus the operations endpoints,
 /// wired to the domain, behind the middleware chain.
 ///
 /// Middleware, outermost first: access log + metrics (one line per request) → static pages

@@ -2,7 +2,7 @@ import ArgumentParser
 import CheckoutAPI
 import Foundation
 
-/// `checkoutd`: the checkout server executable (API.md §1).
+/// `checkoutd`: the checkout server executable (docs/API.md §1).
 ///
 /// Subcommands: `serve` (default), `migrate`, `reconcile`. Configuration comes only from the
 /// environment and `./.env`; a bad value prints one `config: …` line and exits with status 2.

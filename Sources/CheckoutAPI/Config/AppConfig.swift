@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything `checkoutd` reads from its environment (API.md §1), parsed and checked once at start-up.
+/// Everything `checkoutd` reads from its environment (docs/API.md §1), parsed and checked once at start-up.
 ///
 /// Sources, strongest first: the process environment, then `.env` in the working directory. An empty
 /// value counts as unset (so `ADMIN_TOKEN=` in a copied `.env.example` means "no admin token").

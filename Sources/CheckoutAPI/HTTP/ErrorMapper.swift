@@ -3,7 +3,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// The one place where a thrown error becomes an API.md error response.
+/// The one place where a thrown error becomes a docs/API.md error response.
 ///
 /// - `HTTPError` passes through unchanged (it is already the wire shape).
 /// - `CheckoutError` keeps its stable `code` and client-safe `message`/`field`; the status comes from
@@ -14,7 +14,7 @@ import Postgres
 ///   A Postgres error that is not "the database is unreachable/busy" is a bug: 500 `internal_error`.
 /// - Anything else: 500 `internal_error`, logged with its type.
 public enum ErrorMapper {
-    /// HTTP status of every domain error code (API.md §2–§3). Codes missing here answer 500 and are logged.
+    /// HTTP status of every domain error code (docs/API.md §2–§3). Codes missing here answer 500 and are logged.
     public static let statusByCode: [String: Int] = [
         "invalid_json": 400, "validation_error": 400, "product_unavailable": 422, "currency_mismatch": 422,
         "out_of_stock": 409, "idempotency_key_reused": 409, "stripe_rejected": 502, "stripe_unavailable": 503,
