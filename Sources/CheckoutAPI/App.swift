@@ -1,3 +1,4 @@
+import CheckoutResources
 import Foundation
 import HTTPServer
 import Logging
@@ -25,7 +26,7 @@ public final class App: Sendable {
     public let pool: ConnectionPool
     /// The router, fully configured by `init` (read-only afterwards).
     public let router: Router
-    /// The bytes of `openapi.yaml`, nil when the file could not be read at start-up.
+    /// The bytes of `openapi.yaml` (built in, or `OPENAPI_PATH`), nil when that file could not be read.
     let openAPIDocument: [UInt8]?
 
     /// Builds the router for `config` over `pool`, with the domain `services`.
@@ -77,7 +78,8 @@ public final class App: Sendable {
         }
     }
 
-    private static func loadOpenAPI(path: String, logger: Logger) -> [UInt8]? {
+    private static func loadOpenAPI(path: String?, logger: Logger) -> [UInt8]? {
+        guard let path else { return EmbeddedFiles.files["openapi.yaml"] }
         guard let data = FileManager.default.contents(atPath: path) else {
             logger.warning(
                 "openapi.yaml not found; GET /openapi.yaml will answer 503 (set OPENAPI_PATH)",

@@ -67,7 +67,7 @@ extension App {
             url: config.databaseURL.reveal(), maxConnections: config.dbPoolSize,
             checkoutTimeout: .milliseconds(Int64(AppConfig.dbPoolCheckoutTimeout * 1000)))
         do {
-            let applied = try Migrator(directory: URL(fileURLWithPath: config.migrationsDirectory)).migrate(pool)
+            let applied = try config.migrator().migrate(pool)
             if !applied.isEmpty {
                 logger.info("migrations applied", metadata: ["applied": .array(applied.map { .string($0) })])
             }

@@ -68,14 +68,14 @@ public struct AppConfig: Sendable {
     public var rateLimitBurst: Int = 20
     /// `SHUTDOWN_GRACE`: seconds in-flight requests get to finish on SIGTERM, 0–300. Default 10.
     public var shutdownGrace: Int = 10
-    /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default `sql` (relative to the working directory).
-    public var migrationsDirectory: String = "sql"
-    /// `WEB_DIR`: folder holding `demo/` and `admin/` (static pages). Default `web`.
-    public var webDirectory: String = "web"
+    /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default (nil): the ones built into the binary.
+    public var migrationsDirectory: String? = nil
+    /// `WEB_DIR`: folder holding `demo/` and `admin/` (static pages). Default (nil): the built-in pages.
+    public var webDirectory: String? = nil
     /// `DEMO_ENABLED`: serve the demo storefront under `/demo/` (true/false). Default false.
     public var demoEnabled: Bool = false
-    /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default `openapi.yaml`.
-    public var openAPIPath: String = "openapi.yaml"
+    /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default (nil): the built-in copy.
+    public var openAPIPath: String? = nil
 
     // Background work (outbox worker, reconciler, notifications): see README "Operations".
 
