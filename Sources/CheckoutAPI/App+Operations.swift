@@ -9,7 +9,13 @@ extension App {
             .json(bytes: Array(#"{"status":"ok"}"#.utf8))
         }
         let pool = self.pool
+        let draining = self.draining
         route(.get, "/readyz") { _ in
+            // Draining after SIGTERM: still serving, but a proxy should send new work elsewhere.
+            guard !draining.isSet else {
+                throw HTTPError(
+                    .serviceUnavailable, code: "draining", message: "this instance is shutting down")
+            }
             // Any failure (pool timeout, connection refused) means "not ready": 503 via the mapper.
             _ = try pool.withConnection { connection in try connection.query("SELECT 1") }
             return .json(bytes: Array(#"{"status":"ok"}"#.utf8))

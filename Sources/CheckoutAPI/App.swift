@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Postgres
+import Synchronization
 
 /// The HTTP face of checkout-server: every route of docs/API.md §2–§3 plus the operations endpoints,
 /// wired to the domain, behind the middleware chain.
@@ -28,6 +29,11 @@ public final class App: Sendable {
     public let router: Router
     /// The bytes of `openapi.yaml` (built in, or `OPENAPI_PATH`), nil when that file could not be read.
     let openAPIDocument: [UInt8]?
+    /// Set once a stop was requested: `/readyz` then answers 503 `draining` (``RunningApp/stop()``).
+    let draining = DrainFlag()
+
+    /// Whether this instance is draining (stop requested, still serving).
+    public var isDraining: Bool { draining.isSet }
 
     /// Builds the router for `config` over `pool`, with the domain `services`.
     public init(
@@ -88,4 +94,13 @@ public final class App: Sendable {
         }
         return Array(data)
     }
+}
+
+/// A one-way flag shared by the app and its `/readyz` route: set when the instance starts draining.
+final class DrainFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    /// Whether the flag was set.
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    /// Sets the flag (idempotent).
+    func set() { value.store(true, ordering: .releasing) }
 }
