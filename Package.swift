@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "Stripe", dependencies: ["COpenSSL"], swiftSettings: strict),
 
+        // Migrations, openapi.yaml, web pages, version and commit, generated into Swift at build time.
+        .target(name: "CheckoutResources", swiftSettings: strict, plugins: ["EmbedResources"]),
+        .plugin(name: "EmbedResources", capability: .buildTool()),
+
         // The domain and its HTTP face.
         .target(
             name: "Checkout",
@@ -43,7 +47,8 @@ let package = Package(
         .target(
             name: "CheckoutAPI",
             dependencies: [
-                "Checkout", "HTTPServer", "Stripe", "Postgres", .product(name: "Logging", package: "swift-log"),
+                "Checkout", "CheckoutResources", "HTTPServer", "Stripe", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -85,7 +90,8 @@ let package = Package(
         .testTarget(
             name: "CheckoutAPITests",
             dependencies: [
-                "CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport",
+                "CheckoutAPI", "Checkout", "CheckoutResources", "StripeSimulator", "Stripe", "HTTPServer", "Postgres",
+                "TestSupport",
             ],
             swiftSettings: strict),
     ]
