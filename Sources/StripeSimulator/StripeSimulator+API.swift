@@ -200,19 +200,49 @@ extension StripeSimulator {
             s.sessions[id] = record
             s.sessionOrder.append(id)
             s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? request.expiresAt, request.expiresAt)
-            return .json(wire(session: record))
+            return .json(try expanded(record, s, params))
         }
     }
 
     /// `GET /v1/checkout/sessions/:id`.
-    func retrieveSession(authorization: String?, id: String) -> SimResponse {
+    func retrieveSession(authorization: String?, id: String, query: [UInt8] = []) -> SimResponse {
         api(
             method: "GET", path: "/v1/checkout/sessions/\(id)", authorization: authorization, idempotencyKey: nil,
-            body: []
-        ) { (s: inout SimulatorState, _: String, _: String?, _: [String: FormValue]) throws(StripeAPIError) in
+            body: query
+        ) { (s: inout SimulatorState, _: String, _: String?, params: [String: FormValue]) throws(StripeAPIError) in
+            try SessionCreateRequest.unknownKeys(params, allowed: ["expand"], prefix: nil)
             guard let record = s.sessions[id] else { throw Self.noSuchSession(id) }
-            return .json(wire(session: record))
+            return .json(try expanded(record, s, params))
         }
+    }
+
+    /// The session with `expand[]` applied: `line_items` (the first page of 10, as Stripe includes it) and
+    /// `payment_intent` (the object, once there is one) (https://docs.stripe.com/expand).
+    func expanded(_ record: SimulatorState.SessionRecord, _ s: SimulatorState, _ params: [String: FormValue])
+        throws(StripeAPIError) -> Wire
+    {
+        var out = wire(session: record)
+        guard let expand = params["expand"] else { return out }
+        guard let fields = expand.arrayValue else { throw SessionCreateRequest.invalid("expand", "Invalid array") }
+        for field in fields {
+            switch field.stringValue {
+            case "line_items":
+                let items = record.storedLineItems
+                out = out.setting(
+                    "line_items",
+                    Self.wireList(
+                        items.prefix(10).map { wire(lineItem: $0, created: record.session.created) },
+                        hasMore: items.count > 10, url: "/v1/checkout/sessions/\(record.session.id)/line_items"))
+            case "payment_intent":
+                if let id = record.session.paymentIntent, let pi = s.paymentIntents[id] {
+                    out = out.setting("payment_intent", wire(paymentIntent: pi))
+                }
+            default:
+                throw SessionCreateRequest.invalid(
+                    "expand", "This property cannot be expanded (\(field.stringValue ?? "?")).")
+            }
+        }
+        return out
     }
 
     /// `GET /v1/checkout/sessions/:id/line_items`: a list object of `item`s, paged with `limit`,

@@ -16,7 +16,10 @@ extension StripeSimulator {
                     body: req.body))
         }
         r.get("/v1/checkout/sessions/:id") { [self] req in
-            http(retrieveSession(authorization: req.headers["Authorization"], id: req.pathParameters["id"] ?? ""))
+            http(
+                retrieveSession(
+                    authorization: req.headers["Authorization"], id: req.pathParameters["id"] ?? "",
+                    query: Self.query(req)))
         }
         r.post("/v1/checkout/sessions/:id/expire") { [self] req in
             http(

@@ -228,6 +228,23 @@ class Conformance(unittest.TestCase):
         self.refused(stripe.InvalidRequestError, lambda: stripe.checkout.Session.list_line_items("cs_test_nope"),
                      status=404, code="resource_missing", param="session")
 
+    def test_expand_line_items_and_payment_intent(self):
+        s = stripe.checkout.Session.create(**storefront_params(), expand=["line_items"])
+        body = raw(s)
+        check_shape(self, body, "checkout.session")
+        self.assertEqual(("list", 2, False), (body["line_items"]["object"], len(body["line_items"]["data"]),
+                                              body["line_items"]["has_more"]))
+        for item in body["line_items"]["data"]:
+            check_shape(self, item, "item")
+        self.sim.control("POST", f"/_sim/sessions/{s.id}/pay")
+        again = raw(stripe.checkout.Session.retrieve(s.id, expand=["line_items", "payment_intent"]))
+        self.assertEqual(body["line_items"], again["line_items"])
+        check_shape(self, again["payment_intent"], "payment_intent")
+        self.assertNotIn("line_items", raw(stripe.checkout.Session.retrieve(s.id)))
+        self.refused(stripe.InvalidRequestError, lambda: stripe.checkout.Session.retrieve(s.id, expand=["nothing"]),
+                     status=400, code=None, param="expand")
+        self.receiver.take(3)
+
     def test_expire_then_expire_again(self):
         s = stripe.checkout.Session.create(**storefront_params())
         expired = stripe.checkout.Session.expire(s.id)
