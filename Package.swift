@@ -37,6 +37,10 @@ let package = Package(
         // The one blocking URLSession client (Stripe API calls, simulator deliveries, outbound webhooks).
         .target(name: "BlockingHTTP", swiftSettings: strict),
 
+        // Migrations, openapi.yaml, web pages, version and commit, generated into Swift at build time.
+        .target(name: "CheckoutResources", swiftSettings: strict, plugins: ["EmbedResources"]),
+        .plugin(name: "EmbedResources", capability: .buildTool()),
+
         // The domain and its HTTP face.
         .target(
             name: "Checkout",
@@ -45,7 +49,8 @@ let package = Package(
         .target(
             name: "CheckoutAPI",
             dependencies: [
-                "Checkout", "HTTPServer", "Stripe", "Postgres", .product(name: "Logging", package: "swift-log"),
+                "Checkout", "CheckoutResources", "HTTPServer", "Stripe", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -87,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "CheckoutAPITests",
             dependencies: [
-                "CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport",
+                "CheckoutAPI", "Checkout", "CheckoutResources", "StripeSimulator", "Stripe", "HTTPServer", "Postgres",
+                "TestSupport",
             ],
             swiftSettings: strict),
     ]
