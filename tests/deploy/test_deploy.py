@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "chaos"))
 import harness as h  # noqa: E402  (the chaos suite's Postgres, HTTP and process helpers)
@@ -82,13 +81,10 @@ class Instance:
         self.proc = None
 
     def start(self):
-        log = open(LOGS / f"deploy-{self.name}.log", "ab")
         workdir = tempfile.mkdtemp(prefix=f"checkoutd-{self.name}-")
-        self.proc = self.procs.add(subprocess.Popen([str(BIN / "checkoutd"), "serve"], env=self.env, cwd=workdir,
-                                                    stdout=subprocess.PIPE, stderr=log))
-        line = h._readline_with_timeout(self.proc.stdout, 60)
-        check(f"listening on http://127.0.0.1:{self.port}" in line, f"{self.name} did not start: {line!r}")
-        threading.Thread(target=lambda f=self.proc.stdout: [None for _ in f], daemon=True).start()
+        self.proc, port = h.start_server_in(self.procs, [str(BIN / "checkoutd"), "serve"], self.env, workdir,
+                                            str(LOGS / f"deploy-{self.name}.log"))
+        check(port == self.port, f"{self.name} listens on {port}, not {self.port}")
 
     def terminate(self):
         """SIGTERM and wait (bounded) for the drain to finish; returns (exit status, seconds)."""
@@ -187,7 +183,8 @@ def run():
     procs = h.Processes()
     pg = h.Postgres("pg-deploy")
     try:
-        subprocess.run([str(BIN / "checkoutd"), "migrate"], env={"DATABASE_URL": pg.url, "STRIPE_SECRET_KEY": "sk_test_x"},
+        subprocess.run([str(BIN / "checkoutd"), "migrate"],
+                       env={"DATABASE_URL": pg.url, "STRIPE_SECRET_KEY": "sk_test_x"},
                        check=True, capture_output=True, timeout=120)
         pg.psql("INSERT INTO products (id, title, unit_amount, currency, active, stock) "
                 "VALUES ('sku_deploy', 'Deploy mug', 900, 'usd', true, NULL)")
@@ -275,18 +272,7 @@ def run():
 def main():
     LOGS.mkdir(parents=True, exist_ok=True)
     print(f"deploy test: binaries from {BIN}, {HAPROXY}", flush=True)
-    t0 = time.monotonic()
-    try:
-        run()
-    except Exception as e:  # a broken harness is a failure too, never a pass
-        if not isinstance(e, h.ChaosFailure):
-            traceback.print_exc()
-        print(f"FAIL deploy ({time.monotonic() - t0:.1f} s): {e}", flush=True)
-        print("0 passed, 1 failed", flush=True)
-        return 1
-    print(f"PASS deploy ({time.monotonic() - t0:.1f} s)", flush=True)
-    print("1 passed, 0 failed", flush=True)
-    return 0
+    return h.run_one("deploy", run)
 
 
 if __name__ == "__main__":
