@@ -15,7 +15,7 @@ TEST_LOGS   ?= .local/test-logs
 CI_CHAOS    ?= storm pg-restart stripe-faults
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
-.PHONY: bench test-chaos fuzz-stripe dist test-dist test-deploy
+.PHONY: bench test-chaos fuzz-stripe test-stripe-conformance dist test-dist test-deploy
 
 deps:
 	@scripts/deps.sh
@@ -40,6 +40,9 @@ test: deps
 	@# The browser tests (tests/browser) after the Swift ones; not on a filtered run, nor with BROWSER_TESTS=0.
 	@if [ -z "$(strip $(TEST_FLAGS))" ] && [ "$(BROWSER_TESTS)" != "0" ]; then \
 	  $(MAKE) --no-print-directory test-browser 2>&1 | tee $(TEST_LOGS)/browser.log; exit $${PIPESTATUS[0]}; fi
+	@# stripe-sim against Stripe's official Python library and Stripe's published shapes; not on a filtered run.
+	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
+	  $(MAKE) --no-print-directory test-stripe-conformance 2>&1 | tee $(TEST_LOGS)/conformance.log; exit $${PIPESTATUS[0]}; fi
 	@# The CI part of the chaos suite (tests/chaos) after the Swift tests, on the debug binaries; not on a filtered run.
 	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
 	  CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
@@ -91,6 +94,15 @@ test-browser: deps
 	@scripts/browser-deps.sh >/dev/null 2>&1 || scripts/browser-deps.sh
 	@$(SWIFT) build --product checkoutd && $(SWIFT) build --product stripe-sim
 	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" python3 tests/browser/test_flows.py -v
+
+# stripe-sim held against Stripe's own artifacts: the official `stripe` Python library (pinned, in a venv under
+# .local/) drives a real stripe-sim; answers are checked against Stripe's error codes and the JSON Schemas in
+# tests/stripe-conformance/schemas (see tests/stripe-conformance/README.md). `make test` runs it too.
+CONFORMANCE_VENV ?= .local/conformance-venv
+test-stripe-conformance: deps
+	@scripts/conformance-venv.sh $(CONFORMANCE_VENV)
+	@$(SWIFT) build --product stripe-sim
+	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(CONFORMANCE_VENV)/bin/python tests/stripe-conformance/test_conformance.py -v
 
 # Re-takes the README's screenshots (docs/screenshots/*.png, 1280×800) with the browser tests.
 screenshots:

@@ -234,6 +234,11 @@ extension StripeSimulator {
             charge.amountRefunded += value
             charge.refunded = charge.amountRefunded == charge.amount
             s.charges[chargeID] = charge
+            let refund = SimulatorState.RefundRecord(
+                id: StripeID.make("re_test_"), amount: value, chargeID: chargeID, paymentIntentID: charge.paymentIntent,
+                currency: charge.currency, created: now(s))
+            s.refunds[refund.id] = refund
+            s.refundOrder.append(refund.id)
             let e = emit(&s, type: "charge.refunded", object: .charge(charge), request: nil)
             return SimulatorActionResult(session: r.session, events: [e])
         }
