@@ -234,7 +234,10 @@ public final class CheckoutService: Sendable {
     /// the configured interval ago (10 s), it first asks Stripe for the session and applies what it
     /// learns (Stripe's "fulfil from the landing page too"). The check is claimed atomically, so
     /// concurrent lookups make one Stripe call; a Stripe failure only skips the refresh.
-    public func order(bySessionID sessionID: String) throws(CheckoutError) -> PublicOrder {
+    ///
+    /// `stripe`, when given, bounds the refresh: with no room in it the stored state is answered without
+    /// asking Stripe (a hanging Stripe must not hold a handler thread for a read).
+    public func order(bySessionID sessionID: String, stripe: Bulkhead? = nil) throws(CheckoutError) -> PublicOrder {
         guard !sessionID.isEmpty, sessionID.count <= 255, !CreateCheckoutRequest.hasControlCharacters(sessionID) else {
             throw .orderNotFound
         }
@@ -250,6 +253,10 @@ public final class CheckoutService: Sendable {
             }
         }
         guard claimed else { return PublicOrder(order, items: items) }
+        if let stripe {
+            guard stripe.tryEnter() else { return PublicOrder(order, items: items) }
+        }
+        defer { stripe?.leave() }
         let session: PaymentSession
         do {
             session = try gateway.retrieveSession(sessionID)

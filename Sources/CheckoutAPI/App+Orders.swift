@@ -6,8 +6,10 @@ extension App {
     /// Public order routes and the public catalog (API.md §2).
     func registerOrderRoutes(_ services: AppServices) {
         let checkout = services.checkout
+        let stripe = stripeBulkhead
         route(.get, "/api/orders/by-session/:sessionId") { request in
-            .json(try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? ""))
+            // A read: never 503 for Stripe; the refresh from Stripe is skipped when the bulkhead is full.
+            .json(try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? "", stripe: stripe))
         }
         route(.get, "/api/orders/:orderId") { request in
             // The id is in the cancel URL (browser history, referrers, shared links): anyone holding it
@@ -16,7 +18,7 @@ extension App {
             order.customerEmail = nil
             return .json(order)
         }
-        route(.post, "/api/orders/:orderId/retry-session") { request in
+        route(.post, "/api/orders/:orderId/retry-session", stripeBound: true) { request in
             let result = try checkout.retrySession(orderID: try Self.orderID(request, "orderId"), actor: "customer")
             return .json(result, status: .created)
         }

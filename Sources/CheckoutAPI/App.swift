@@ -1,3 +1,4 @@
+import Checkout
 import Foundation
 import HTTPServer
 import Logging
@@ -26,6 +27,8 @@ public final class App: Sendable {
     public let pool: ConnectionPool
     /// The router, fully configured by `init` (read-only afterwards).
     public let router: Router
+    /// The cap on Stripe-bound requests in flight (`STRIPE_CONCURRENCY`).
+    public let stripeBulkhead: Bulkhead
     /// The bytes of `openapi.yaml`, nil when the file could not be read at start-up.
     let openAPIDocument: [UInt8]?
 
@@ -38,6 +41,7 @@ public final class App: Sendable {
         self.metrics = metrics
         self.pool = pool
         self.router = Router()
+        self.stripeBulkhead = Bulkhead(limit: config.effectiveStripeConcurrency)
         self.openAPIDocument = Self.loadOpenAPI(path: config.openAPIPath, logger: logger)
         registerPaymentRoutes(services)
         registerOrderRoutes(services)
@@ -63,21 +67,33 @@ public final class App: Sendable {
     public var routeList: [String] { router.routes.map { "\($0.method.rawValue) \($0.pattern)" } }
 
     /// Registers `handler` for `method pattern`: checks the body media type per `body`, and maps every
-    /// thrown error to the API error shape (``ErrorMapper``).
+    /// thrown error to the API error shape (``ErrorMapper``). A `stripeBound` route runs inside
+    /// ``stripeBulkhead``: when it is full the answer is 503 `stripe_busy` with `Retry-After`, at once and
+    /// before anything is written, so the other handler threads stay free for webhooks, reads and probes.
     func route(
-        _ method: HTTPMethod, _ pattern: String, body: JSONBodyPolicy = .optional,
+        _ method: HTTPMethod, _ pattern: String, body: JSONBodyPolicy = .optional, stripeBound: Bool = false,
         _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse
     ) {
         let logger = self.logger
+        let bulkhead = stripeBound ? stripeBulkhead : nil
         router.add(method, pattern) { request in
             do {
                 try body.check(request)
+                if let bulkhead {
+                    guard bulkhead.tryEnter() else { throw Self.stripeBusy }
+                }
+                defer { bulkhead?.leave() }
                 return try handler(request)
             } catch {
                 throw ErrorMapper.httpError(for: error, requestID: request.requestID, logger: logger)
             }
         }
     }
+
+    /// 503 `stripe_busy`: `STRIPE_CONCURRENCY` Stripe-bound requests are already in flight.
+    static let stripeBusy = HTTPError(
+        .serviceUnavailable, code: "stripe_busy",
+        message: "too many payment requests are waiting for Stripe; retry shortly", headers: ["Retry-After": "2"])
 
     private static func loadOpenAPI(path: String, logger: Logger) -> [UInt8]? {
         guard let data = FileManager.default.contents(atPath: path) else {

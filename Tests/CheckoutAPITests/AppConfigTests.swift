@@ -35,6 +35,10 @@ struct AppConfigTests {
         #expect(c.logLevel == "info")
         #expect(c.logFormat == .json)
         #expect(c.httpMaxBodyBytes == 1 << 20)
+        #expect(c.stripeTimeout == 10 && c.stripeMaxRetries == 2)
+        #expect(c.effectiveStripeConcurrency == c.httpWorkerThreads / 2)
+        #expect(try load(["HTTP_WORKER_THREADS": "1"]).effectiveStripeConcurrency == 1)
+        #expect(try load(["STRIPE_CONCURRENCY": "3"]).effectiveStripeConcurrency == 3)
     }
 
     /// (variable, value) pairs that must load.
@@ -52,6 +56,8 @@ struct AppConfigTests {
         ("NOTIFY_WEBHOOK_URL", "https://hooks.slack.example/services/T/B/X"), ("RECONCILE_INTERVAL", "0"),
         ("RECONCILE_INTERVAL", "60"), ("LOG_LEVEL", "DEBUG"), ("LOG_LEVEL", "trace"), ("LOG_FORMAT", "text"),
         ("HTTP_WORKER_THREADS", "4"), ("HTTP_MAX_BODY_BYTES", "2048"), ("SHUTDOWN_GRACE", "0"),
+        ("STRIPE_CONCURRENCY", "1"), ("STRIPE_CONCURRENCY", "15"), ("STRIPE_TIMEOUT", "1"), ("STRIPE_TIMEOUT", "60"),
+        ("STRIPE_MAX_RETRIES", "0"), ("STRIPE_MAX_RETRIES", "5"),
         ("ADMIN_TOKEN", ""),  // empty = unset
         ("STRIPE_WEBHOOK_SECRET", ""),
     ]
@@ -67,6 +73,10 @@ struct AppConfigTests {
         ("PORT", "65536", #"config: PORT must be an integer 0–65535 (got "65536")"#),
         ("PORT", "-1", #"config: PORT must be an integer 0–65535 (got "-1")"#),
         ("DB_POOL_SIZE", "0", #"config: DB_POOL_SIZE must be an integer 1–200 (got "0")"#),
+        ("STRIPE_CONCURRENCY", "0", #"config: STRIPE_CONCURRENCY must be an integer 1–15 (got "0")"#),
+        ("STRIPE_CONCURRENCY", "16", #"config: STRIPE_CONCURRENCY must be an integer 1–15 (got "16")"#),
+        ("STRIPE_TIMEOUT", "0", #"config: STRIPE_TIMEOUT must be an integer 1–60 (seconds) (got "0")"#),
+        ("STRIPE_MAX_RETRIES", "6", #"config: STRIPE_MAX_RETRIES must be an integer 0–5 (got "6")"#),
         ("DATABASE_URL", "", "config: DATABASE_URL is required (a libpq URI like postgres://user:pass@host:5432/db)"),
         (
             "DATABASE_URL", "mysql://x",
