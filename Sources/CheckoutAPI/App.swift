@@ -7,7 +7,7 @@ import Postgres
 /// The HTTP face of checkout-server: every route of API.md §2–§3 plus the operations endpoints,
 /// wired to the domain, behind the middleware chain.
 ///
-/// Middleware, outermost first: access log + metrics (one line per request) → `Cache-Control: no-store`
+/// Middleware, outermost first: the client address from `TRUSTED_PROXIES`' headers (when set) → access log + metrics (one line per request) → `Cache-Control: no-store`
 /// unless a response chose its own → static pages
 /// (`/demo/`, `/admin/`) → CORS (public routes)
 /// → rate limit (public POSTs) → admin auth (`/api/admin/*`) → router. Each route handler is wrapped by ``route(_:_:body:_:)``, which checks the
@@ -48,6 +48,9 @@ public final class App: Sendable {
         registerAdminRoutes(services)
         registerOperationsRoutes()
         let patterns = RoutePatterns(router.routes.map(\.pattern))
+        if !config.trustedProxies.networks.isEmpty {
+            router.use(ClientAddressMiddleware(proxies: config.trustedProxies))
+        }
         router.use(AccessLogMiddleware(logger: logger, metrics: metrics, patterns: patterns))
         router.use(NoStoreMiddleware())
         router.use(StaticFiles(webDir: config.webDirectory, demo: config.demoEnabled, logger: logger))

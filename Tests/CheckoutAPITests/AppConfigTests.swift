@@ -57,7 +57,7 @@ struct AppConfigTests {
         ("RECONCILE_INTERVAL", "60"), ("LOG_LEVEL", "DEBUG"), ("LOG_LEVEL", "trace"), ("LOG_FORMAT", "text"),
         ("HTTP_WORKER_THREADS", "4"), ("HTTP_MAX_BODY_BYTES", "2048"), ("SHUTDOWN_GRACE", "0"),
         ("STRIPE_CONCURRENCY", "1"), ("STRIPE_CONCURRENCY", "15"), ("STRIPE_TIMEOUT", "1"), ("STRIPE_TIMEOUT", "60"),
-        ("STRIPE_MAX_RETRIES", "0"), ("STRIPE_MAX_RETRIES", "5"),
+        ("STRIPE_MAX_RETRIES", "0"), ("STRIPE_MAX_RETRIES", "5"), ("TRUSTED_PROXIES", "10.0.0.0/8, ::1, 192.0.2.7"),
         ("ADMIN_TOKEN", ""),  // empty = unset
         ("STRIPE_WEBHOOK_SECRET", ""),
     ]
@@ -77,6 +77,10 @@ struct AppConfigTests {
         ("STRIPE_CONCURRENCY", "16", #"config: STRIPE_CONCURRENCY must be an integer 1–15 (got "16")"#),
         ("STRIPE_TIMEOUT", "0", #"config: STRIPE_TIMEOUT must be an integer 1–60 (seconds) (got "0")"#),
         ("STRIPE_MAX_RETRIES", "6", #"config: STRIPE_MAX_RETRIES must be an integer 0–5 (got "6")"#),
+        (
+            "TRUSTED_PROXIES", "10.0.0.0/8, nope",
+            #"config: TRUSTED_PROXIES must be IPv4/IPv6 addresses or CIDRs separated by commas (entry 2 is not: "10.0.0.0/8, nope")"#
+        ),
         ("DATABASE_URL", "", "config: DATABASE_URL is required (a libpq URI like postgres://user:pass@host:5432/db)"),
         (
             "DATABASE_URL", "mysql://x",

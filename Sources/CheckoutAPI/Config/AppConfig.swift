@@ -80,6 +80,10 @@ public struct AppConfig: Sendable {
     public var rateLimitPerMinute: Int = 60
     /// `RATE_LIMIT_BURST`: requests a client may make at once before the rate applies, 1–10000. Default 20.
     public var rateLimitBurst: Int = 20
+    /// `TRUSTED_PROXIES`: comma-separated CIDRs (`10.0.0.0/8, ::1`) of reverse proxies whose
+    /// `X-Forwarded-For` / `Forwarded` name the client for rate limiting and logs. Default none: the
+    /// peer address is the client.
+    public var trustedProxies = TrustedProxies()
     /// `SHUTDOWN_GRACE`: seconds in-flight requests get to finish on SIGTERM, 0–300. Default 10.
     public var shutdownGrace: Int = 10
     /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default `sql` (relative to the working directory).
@@ -141,6 +145,7 @@ public struct AppConfig: Sendable {
         "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
         "OUTBOX_HTTP_TIMEOUT",
         "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT", "STRIPE_MAX_RETRIES",
+        "TRUSTED_PROXIES",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -370,6 +375,17 @@ private struct Reader {
         c.httpMaxConnections = try int("HTTP_MAX_CONNECTIONS", default: c.httpMaxConnections, in: 1...1_000_000)
         c.rateLimitPerMinute = try int("RATE_LIMIT_PER_MINUTE", default: c.rateLimitPerMinute, in: 0...100_000)
         c.rateLimitBurst = try int("RATE_LIMIT_BURST", default: c.rateLimitBurst, in: 1...10_000)
+        if let list = raw("TRUSTED_PROXIES") {
+            switch TrustedProxies.parse(list) {
+            case .success(let proxies): c.trustedProxies = proxies
+            case .failure(let entry):
+                throw ConfigError(
+                    variable: "TRUSTED_PROXIES",
+                    message:
+                        "TRUSTED_PROXIES must be IPv4/IPv6 addresses or CIDRs separated by commas (entry \(entry.position) is not: \(quoted(list)))"
+                )
+            }
+        }
         c.shutdownGrace = try int("SHUTDOWN_GRACE", default: c.shutdownGrace, in: 0...300, unit: "seconds")
         c.migrationsDirectory = raw("MIGRATIONS_DIR") ?? c.migrationsDirectory
         c.openAPIPath = raw("OPENAPI_PATH") ?? c.openAPIPath
