@@ -3,7 +3,7 @@ import Postgres
 
 /// Every failure the domain reports, as a small value with a stable snake_case ``code``.
 ///
-/// HTTP-agnostic: the API layer maps ``code`` to a status (API.md §2). ``message`` is safe to
+/// HTTP-agnostic: the API layer maps ``code`` to a status (docs/API.md §2). ``message`` is safe to
 /// show to clients: it never contains SQL, secrets or raw Stripe payloads.
 public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A request field is wrong; `field` is a path such as `items[2].quantity` or `metadata.k`.
@@ -31,8 +31,6 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case orderAlreadyPaid(orderID: UUID)
     /// retry-fulfillment when fulfillment has not failed. → 409
     case fulfillmentNotRetryable(status: FulfillmentStatus)
-    /// No such product (admin). → 404
-    case productNotFound(productID: String)
     /// The database is unreachable or busy (connect failed, connection lost, pool timeout,
     /// serialization failure or deadlock after retries). → 503; `detail` is for logs only.
     case database(detail: String)
@@ -40,7 +38,7 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     /// for logs only.
     case internalFailure(detail: String)
 
-    /// Stable machine-readable code (API.md §2).
+    /// Stable machine-readable code (docs/API.md §2).
     public var code: String {
         switch self {
         case .validation: return "validation_error"
@@ -55,7 +53,6 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .orderNotRetryable: return "order_not_retryable"
         case .orderAlreadyPaid: return "order_already_paid"
         case .fulfillmentNotRetryable: return "fulfillment_not_retryable"
-        case .productNotFound: return "product_not_found"
         case .database: return "database_unavailable"
         case .internalFailure: return "internal_error"
         }
@@ -70,7 +67,7 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The order concerned, when the client needs it (API.md: 503 carries `orderId`).
+    /// The order concerned, when the client needs it (docs/API.md: 503 carries `orderId`).
     public var orderID: UUID? {
         switch self {
         case .stripeRejected(let id, _), .stripeUnavailable(let id, _): return id
@@ -94,7 +91,6 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .orderNotRetryable(let status): return "order is \(status.rawValue) and cannot be retried"
         case .orderAlreadyPaid: return "order is already paid"
         case .fulfillmentNotRetryable(let status): return "fulfillment is \(status.rawValue), not failed"
-        case .productNotFound(let id): return "product \(id) not found"
         case .database: return "the database is unavailable"
         case .internalFailure: return "internal error"
         }
