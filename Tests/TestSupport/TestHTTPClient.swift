@@ -84,38 +84,37 @@ public final class RawHTTPConnection: @unchecked Sendable {
         guard fd >= 0 else { throw TestHTTPError("socket: errno \(errno)") }
         if let source {
             var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
             guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else { throw TestHTTPError("bad source \(source)") }
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard bound == 0 else {
-                let code = errno
-                Glibc.close(fd)
-                throw TestHTTPError("bind \(source): errno \(code)")
-            }
+            try Self.call(bind, fd, local, port: 0, "bind \(source)")
         }
         if var size = receiveBuffer.map(Int32.init) {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         var address = sockaddr_in()
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        try Self.call(connect, fd, address, port: port, "connect to port \(port)")
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// `bind` or `connect` of `fd` to `address` (family and `port` filled in); closes `fd` and throws on failure.
+    private static func call(
+        _ function: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32, _ fd: Int32, _ address: sockaddr_in,
+        port: Int, _ what: String
+    ) throws {
+        var address = address
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                function(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard rc == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw TestHTTPError("connect to port \(port): errno \(code)")
+            throw TestHTTPError("\(what): errno \(code)")
         }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     deinit { Glibc.close(fd) }

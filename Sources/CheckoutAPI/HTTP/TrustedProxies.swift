@@ -91,7 +91,7 @@ public struct TrustedProxies: Sendable, Equatable {
                         if node.hasPrefix("\""), node.hasSuffix("\""), node.count >= 2 {
                             node = String(node.dropFirst().dropLast())
                         }
-                        chain.append(Self.stripPort(node))
+                        chain.append(RateLimitMiddleware.clientKey(node))
                     }
                 }
             }
@@ -103,17 +103,6 @@ public struct TrustedProxies: Sendable, Equatable {
         }
         // Every hop is a trusted proxy: the leftmost is the closest thing to a client.
         return Self.addressBytes(chain[0]).flatMap(Self.text) ?? peer
-    }
-
-    /// `[v6]:port` → `v6`, `v4:port` → `v4`, anything else unchanged.
-    static func stripPort(_ node: String) -> String {
-        if node.hasPrefix("["), let end = node.firstIndex(of: "]") {
-            return String(node[node.index(after: node.startIndex)..<end])
-        }
-        if node.filter({ $0 == ":" }).count == 1, let colon = node.firstIndex(of: ":") {
-            return String(node[..<colon])
-        }
-        return node
     }
 
     /// The 4 or 16 bytes of an IPv4 or IPv6 literal (inet_pton), nil otherwise.
