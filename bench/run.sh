@@ -191,6 +191,12 @@ CR=("$W_RPS" "$W_P50" "$W_P99" "$W_CPU" "$W_NON2XX")
 rate_run create create
 CR_RATE=$R_TXT CR_RATE_CPU=$R_CPU CR_RATE_OK=$R_OK
 
+# ---------------------------------------------------------------- bulkhead: a hanging Stripe
+# Webhook and /healthz latency while 20 creates wait on a hanging stripe-sim (bench/stripe_hang.py:
+# its own Postgres, stripe-sim and checkoutd).
+log "webhook and /healthz while Stripe hangs (bench/stripe_hang.py)"
+HANG_TABLE=$(python3 bench/stripe_hang.py "$BIN" 2>>"$LOG" || echo "| bench/stripe_hang.py failed (see $LOG) |")
+
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - T_START))
 
@@ -206,6 +212,7 @@ TABLE=$(
   echo "| 4 | \`POST /api/payments/create-checkout-session\` → stripe-sim, c${CONNS} | ${CR[0]} | ${CR[1]} | ${CR[2]} | ${CR[3]} | – | – | – | ${CR_RATE} (${CR_RATE_CPU}) |"
 )
 echo "$TABLE"
+echo "$HANG_TABLE"
 
 CPU_MODEL=$(awk -F: '/model name/ { sub(/^ */, "", $2); print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -230,6 +237,8 @@ SWIFT_V=$(swift --version 2>&1 | head -n1)
   echo "| wall time | ${ELAPSED} s |"
   echo
   echo "$TABLE"
+  echo
+  echo "$HANG_TABLE"
   echo
   echo "What each row is (all on one machine over loopback: the server, Postgres, stripe-sim and the load generator share the same $(nproc) CPUs):"
   echo
