@@ -1,3 +1,9 @@
+import CLibPQ
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One result row, copied out of libpq's `PGresult`, so it outlives the result and the connection.
 ///
 /// Values are kept in Postgres text format and decoded on demand by column name.
@@ -12,6 +18,17 @@ public struct Row: Sendable {
             var index: [String: Int] = [:]
             for (i, name) in names.enumerated() where index[name] == nil { index[name] = i }
             self.index = index
+        }
+
+        /// True when `result` has exactly these column names, in this order (so its rows can share them).
+        func matches(_ result: OpaquePointer) -> Bool {
+            guard Int(PQnfields(result)) == names.count else { return false }
+            for (i, name) in names.enumerated() {
+                guard let field = PQfname(result, Int32(i)), name.withCString({ strcmp($0, field) == 0 }) else {
+                    return false
+                }
+            }
+            return true
         }
     }
 
