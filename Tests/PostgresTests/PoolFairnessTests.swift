@@ -120,7 +120,7 @@ import Testing
                 }
                 done.signal()
             }.start()
-            #expect(Shared.eventually { pool.waitingCount == 1 })
+            #expect(eventually { pool.waitingCount == 1 })
         }
         // Handed over at check-in: it never sits idle, whether or not the waiter has woken up yet.
         #expect(pool.stats == (inUse: 1, idle: 0, max: 1))
@@ -151,7 +151,7 @@ import Testing
                 failed.signal()
             }.start()
         }
-        #expect(Shared.eventually { pool.waitingCount == 3 })
+        #expect(eventually { pool.waitingCount == 3 })
         pool.close()
         // Far sooner than the 30 s checkout timeout: each waiter is told the pool closed.
         for _ in 0..<3 { #expect(failed.wait(timeout: .now() + 10) == .success) }
@@ -178,7 +178,7 @@ import Testing
                     }
                     done.signal()
                 }.start()
-                #expect(Shared.eventually { pool.waitingCount == 1 })
+                #expect(eventually { pool.waitingCount == 1 })
                 try PoolTests.terminate(heldPID)
                 _ = try connection.query("SELECT 1")
             }
