@@ -1,10 +1,10 @@
 import Foundation
 
-/// The order as an operator sees it (API.md §4): the public order plus payment details, flags and,
+/// The order as an operator sees it (docs/API.md §4): the public order plus payment details, flags and,
 /// in the detail view, its sessions, Stripe events and history.
 ///
 /// In `GET /api/admin/orders` lists the `sessions`, `events` and `history` keys are left out (they
-/// are only loaded for `GET /api/admin/orders/:id`). Adds `attentionReason` to API.md's fields.
+/// are only loaded for `GET /api/admin/orders/:id`). Adds `attentionReason` to docs/API.md's fields.
 public struct AdminOrder: Sendable, Equatable, Encodable {
     /// One Checkout Session the order had.
     public struct Session: Sendable, Equatable, Encodable {
@@ -80,7 +80,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         case fulfillmentError, needsAttention, attentionReason, sessions, events, history
     }
 
-    /// Encodes API.md's JSON shape (absent values as explicit `null`).
+    /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         try order.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
