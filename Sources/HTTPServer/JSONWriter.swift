@@ -106,7 +106,8 @@ public struct JSONWriter {
         var value = value
         value.withUTF8 { utf8 in
             var run = 0  // start of the bytes not yet copied
-            for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            for (i, byte) in utf8.enumerated()
+            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i]))
                 appendEscape(byte)
                 run = i + 1

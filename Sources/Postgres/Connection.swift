@@ -295,7 +295,7 @@ public final class Connection {
         if let statement = preparedStatements[sql]?.first(where: { $0.types == types }) {
             do {
                 return (try run(statement.name), statement)
-            } catch where (error.sqlState == "0A000" || error.sqlState == "26000") && !isBroken {
+            } catch  where (error.sqlState == "0A000" || error.sqlState == "26000") && !isBroken {
                 // "cached plan must not change result type" after a schema change, or the statement was
                 // deallocated (DISCARD ALL). Forget it; outside a transaction block the failed statement had no
                 // effect, so preparing it afresh and running it again is safe.

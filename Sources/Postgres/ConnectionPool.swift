@@ -170,7 +170,8 @@ public final class ConnectionPool: @unchecked Sendable {
         lock.unlock()
 
         let remaining = ContinuousClock.now.duration(to: deadline)
-        let nanos = max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
+        let nanos = max(
+            0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
         _ = waiter.semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: nanos)))
         lock.lock()
         guard let grant = waiter.grant else {

@@ -91,7 +91,9 @@ import Testing
     func stringsAreEscapedExactlyAsJSONEncoder(_ value: String) throws {
         var json = JSONWriter()
         json.array([value, value]) { json, s in json.string(s) }
-        #expect(String(decoding: json.bytes, as: UTF8.self) == String(decoding: try PublicOrderJSONTests.encoded([value, value]), as: UTF8.self))
+        #expect(
+            String(decoding: json.bytes, as: UTF8.self)
+                == String(decoding: try PublicOrderJSONTests.encoded([value, value]), as: UTF8.self))
     }
 
     @Test(arguments: [Int64.min, -1, 0, 7, 10, 1_234_567_890, Int64.max])

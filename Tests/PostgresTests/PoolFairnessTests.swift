@@ -191,4 +191,3 @@ import Testing
         #expect(pool.stats == (inUse: 0, idle: 1, max: 1))
     }
 }
-
