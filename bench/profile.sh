@@ -8,7 +8,7 @@
 #      fixed.py, since their requests are not repeatable).
 #   2. Instructions per request: the same binary under `valgrind --tool=callgrind`, collection switched on
 #      after a warm-up, then exactly COUNT requests (bench/fixed.py, 16 keep-alive connections), dumped and
-#      divided by COUNT. Instruction counts do not move with machine load; the top functions (inclusive
+#      divided by COUNT (PROFILE_SKIP_CALLGRIND=1 skips it). Instruction counts do not move with machine load; the top functions (inclusive
 #      and self) go to bench/out/profile-KIND-STAMP.txt.
 #
 # A throwaway Postgres in .local/pg-profile (scripts/pg.sh --fresh), seeded by bench/sql/seed.sql with
@@ -35,7 +35,7 @@ if [ "${PROFILE_SKIP_BUILD:-0}" != 1 ]; then
   swift build -c release --scratch-path "$ROOT/.build-release" --product checkoutd >&2
   [ "$KIND" = create ] && swift build -c release --scratch-path "$ROOT/.build-release" --product stripe-sim >&2
 fi
-BIN="$ROOT/.build-release/release"
+BIN=${PROFILE_BIN_DIR:-$ROOT/.build-release/release}
 
 PIDS=()
 cleanup() {
@@ -114,6 +114,7 @@ echo "profile: $KIND: $CPU_US CPU-µs/request in checkoutd over $N requests ($RP
 fi
 
 # ---- 2. instructions per request under callgrind
+[ "${PROFILE_SKIP_CALLGRIND:-0}" != 1 ] || exit 0
 CG="$OUT/callgrind-$KIND-$STAMP.out"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CG" \
   "$BIN/checkoutd" serve >"$OUT/profile-cg-$STAMP.out" 2>"$OUT/profile-cg-$STAMP.err" &
