@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Checkout
 import Synchronization
 
 /// Where finished log lines go: stderr in the server, an in-memory buffer in tests.
@@ -62,45 +63,11 @@ public final class LogSink: Sendable {
         }
     }
 
-    /// `line` with every occurrence of `secret` replaced by `[redacted]`, matching UTF-8 bytes (memchr + memcmp).
-    /// `String.contains`/`replacing` go through Foundation's locale-aware search here, which cost more
-    /// than formatting the whole line; a byte match also finds a secret that a grapheme-wise search would
-    /// not (one followed by a combining mark).
-    static func redacting(_ secret: String, in original: String) -> String {
-        var line = original
-        var secret = secret
-        return line.withUTF8 { haystack in
-            secret.withUTF8 { needle in
-                guard !needle.isEmpty, var at = Self.find(needle, in: haystack, from: 0) else { return original }
-                var out: [UInt8] = []
-                out.reserveCapacity(haystack.count)
-                var start = 0
-                while true {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: haystack[start..<at]))
-                    out.append(contentsOf: "[redacted]".utf8)
-                    start = at + needle.count
-                    guard let next = Self.find(needle, in: haystack, from: start) else { break }
-                    at = next
-                }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: haystack[start..<haystack.count]))
-                return String(decoding: out, as: UTF8.self)
-            }
-        }
-    }
-
-    /// The offset of the first `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp
-    /// for the rest.
-    static func find(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard let base = haystack.baseAddress, let pattern = needle.baseAddress, !needle.isEmpty else { return nil }
-        var i = from
-        let last = haystack.count - needle.count
-        while i <= last {
-            guard let hit = memchr(base + i, Int32(pattern.pointee), last - i + 1) else { return nil }
-            i = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-            if memcmp(base + i, pattern, needle.count) == 0 { return i }
-            i += 1
-        }
-        return nil
+    /// `line` with every occurrence of `secret` replaced by `[redacted]`, matched on UTF-8 bytes
+    /// (``ByteText``: `String.contains` went through Foundation's locale-aware search, which cost more
+    /// than formatting the whole line).
+    static func redacting(_ secret: String, in line: String) -> String {
+        ByteText.replacing(secret, with: "[redacted]", in: line)
     }
 
     /// Every line written so far (memory sinks only; empty for stderr).
