@@ -178,9 +178,9 @@ public final class WebhookProcessor: Sendable {
     }
 
     /// The body as text Postgres' jsonb accepts: jsonb cannot hold `\u0000`, which JSON allows, so
-    /// the stored audit copy spells it U+FFFD (the signature was checked on the original bytes).
+    /// the stored audit copy spells it U+FFFD (the signature was checked on the original bytes). Matched
+    /// on bytes (``ByteText``): Foundation's `contains` over a 2.6 KB event was a quarter of a webhook's cost.
     static func storableJSON(_ payload: [UInt8]) -> String {
-        let text = String(decoding: payload, as: UTF8.self)
-        return text.contains("\\u0000") ? text.replacingOccurrences(of: "\\u0000", with: "\\ufffd") : text
+        ByteText.replacing("\\u0000", with: "\\ufffd", in: String(decoding: payload, as: UTF8.self))
     }
 }
