@@ -165,14 +165,6 @@ extension CheckoutService {
         try run { try pool.withConnection { db in try products.list(db, activeOnly: activeOnly) } }
     }
 
-    /// One product; ``CheckoutError/productNotFound(productID:)`` when unknown.
-    public func product(id: String) throws(CheckoutError) -> Product {
-        guard let product = try run({ try pool.withConnection { db in try products.product(db, id: id) } }) else {
-            throw .productNotFound(productID: id)
-        }
-        return product
-    }
-
     /// `PUT /api/admin/products/:id`: creates or replaces (see ``Product/parse(id:body:)``).
     public func upsertProduct(_ product: Product) throws(CheckoutError) -> Product {
         try run { try pool.withConnection { db in try products.upsert(db, product) } }
