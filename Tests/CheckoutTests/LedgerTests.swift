@@ -248,7 +248,8 @@ struct HeldFulfillmentTests {
         #expect(try h.stock("one") == 0)
         #expect(retried.reservations?.filter { $0.status == "committed" }.map(\.quantity) == [1])
         #expect(
-            try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND order_id = $1", [a.orderID])
+            try h.count(
+                "SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND order_id = $1", [a.orderID])
                 == 1)
     }
 }
