@@ -85,6 +85,10 @@ VALUES ('fulfill', {oid}, ('{{"orderId":"' || {oid}::text || '"}}')::jsonb, 'ful
 ON CONFLICT (dedupe_key) DO UPDATE SET status = 'pending', attempts = 0, run_at = now(),
     payload = EXCLUDED.payload, locked_by = NULL, locked_until = NULL, updated_at = now()
 WHERE outbox_jobs.status IN ('done', 'failed');
+INSERT INTO payments (order_id, kind, payment_intent_id, session_id, amount, currency, amount_refunded, status)
+VALUES ({oid}, 'stripe', 'pi_test_hook_' || :n, 'cs_test_hook_' || :n, 1500, 'usd', 0, 'succeeded');
+UPDATE stock_reservations SET status = 'committed', updated_at = now()
+WHERE order_id = {oid} AND status = 'reserved';
 UPDATE orders SET status = 'paid', payment_status = 'paid', fulfillment_status = 'pending',
     checkout_session_id = 'cs_test_hook_' || :n, session_attempt = 1, payment_intent_id = 'pi_test_hook_' || :n,
     amount_received = 1500, amount_refunded = 0, stock_reserved = true, needs_attention = false,

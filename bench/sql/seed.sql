@@ -4,6 +4,8 @@
 -- Ids are derived from n so the load generators can compute them: order id = md5('<set>-' || n)::uuid,
 -- session id = 'cs_test_<set>_' || n. Run with psql -v orders=100000 -v hooks=50000.
 \set ON_ERROR_STOP on
+-- One transaction: the ledger checks of migration 004 run at commit (deferred constraint triggers).
+BEGIN;
 INSERT INTO products (id, title, unit_amount, currency, active, stock)
 VALUES ('sku_bench', 'Bench mug', 1500, 'usd', true, NULL)
 ON CONFLICT (id) DO NOTHING;
@@ -40,4 +42,18 @@ FROM generate_series(1, 2 * :hooks) AS n;
 -- fresh pending order, as each HTTP event does.
 CREATE SEQUENCE IF NOT EXISTS bench_hook_seq;
 SELECT setval('bench_hook_seq', :hooks);
+-- The ledgers every order must match at commit (migration 004): a Stripe payment for each settled
+-- order (its amount_received), and a stock reservation for every order holding stock (committed once
+-- paid, reserved while pending; the bench product has unlimited stock).
+INSERT INTO payments (order_id, kind, payment_intent_id, session_id, amount, currency, amount_refunded, status)
+SELECT md5('read-' || n)::uuid, 'stripe', 'pi_test_read_' || n, 'cs_test_read_' || n, 1500 * (1 + n % 3), 'usd', 0,
+       'succeeded'
+FROM generate_series(1, :orders) AS n;
+INSERT INTO stock_reservations (order_id, product_id, quantity, status, limited, stock_epoch)
+SELECT md5('read-' || n)::uuid, 'sku_bench', 1 + n % 3, 'committed', false, 0
+FROM generate_series(1, :orders) AS n;
+INSERT INTO stock_reservations (order_id, product_id, quantity, status, limited, stock_epoch)
+SELECT md5('hook-' || n)::uuid, 'sku_bench', 1, 'reserved', false, 0
+FROM generate_series(1, 2 * :hooks) AS n;
+COMMIT;
 VACUUM ANALYZE;
