@@ -77,6 +77,9 @@ fi
 load() {
   local extra=()
   [ "$KIND" != webhook ] || extra=(--webhook-file "$OUT/profile-webhooks.txt" --webhook-skip "$3")
+  # Creates are Stripe-bound: at most STRIPE_CONCURRENCY (half the handler threads) at once, the rest
+  # would be 503 stripe_busy; 8 connections stay within it.
+  [ "$KIND" != create ] || extra=(--conns 8)
   timeout 600 python3 bench/fixed.py "$1" "$KIND" "$2" --orders "$ORDERS" "${extra[@]}"
 }
 
