@@ -97,6 +97,8 @@ struct SimulatorState {
     var queue: [DeliveryJob] = []
     var held: [DeliveryJob] = []
     var holding = false
+    /// How long each new delivery waits before its first attempt (`/_sim/deliveries/delay`).
+    var deliveryDelay: Duration = .zero
     var nextOrder = 0
     var inFlight = 0
     /// Bumped by reset so in-flight work from before a reset is dropped.

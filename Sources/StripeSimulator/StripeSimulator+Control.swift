@@ -347,6 +347,12 @@ extension StripeSimulator {
         }
     }
 
+    /// From now on, every new delivery waits `delay` before its first attempt (zero: none), as a slow
+    /// Stripe would deliver late; order among them is kept. `reset()` clears it.
+    public func delayDeliveries(by delay: Duration) {
+        state.withLock { $0.deliveryDelay = max(.zero, min(delay, .seconds(600))) }
+    }
+
     /// From now on, new deliveries wait until `releaseDeliveries`.
     public func holdDeliveries() {
         state.withLock { $0.holding = true }

@@ -127,6 +127,15 @@ extension StripeSimulator {
             holdDeliveries()
             return .json(["ok": true])
         }
+        struct DelayBody: Decodable { var ms: Int64 }
+        r.post("/_sim/deliveries/delay") { [self] req in
+            let b: DelayBody = try body(req)
+            guard (0...600_000).contains(b.ms) else {
+                throw HTTPError(.badRequest, code: "parameter_invalid_integer", message: "ms must be 0…600000")
+            }
+            delayDeliveries(by: .milliseconds(b.ms))
+            return .json(["ok": true])
+        }
         r.post("/_sim/deliveries/release") { [self] req in
             let b: TimesBody = try body(req)
             releaseDeliveries(order: b.order ?? .given, times: b.times ?? 1)

@@ -37,6 +37,7 @@ struct StripeSim: ParsableCommand {
               POST /_sim/events/:id/resend {"times"?}
               POST /_sim/events/deliver {"ids": [...], "order": "given|reversed|shuffled", "times"?, "parallel"?}
               POST /_sim/deliveries/hold     POST /_sim/deliveries/release {"order"?, "times"?}
+              POST /_sim/deliveries/delay {"ms": N}   (each new delivery's first attempt waits N ms)
               GET  /_sim/deliveries/wait?timeout=10   (200 when no delivery is pending, else 408)
               POST /_sim/faults {"status": 500|429|…, "shouldRetry"?, "retryAfter"?, "count": N}
               POST /_sim/faults {"hangSeconds": T, "count": N}      DELETE /_sim/faults

@@ -103,6 +103,7 @@ struct RetentionTests {
         _ = try Self.orders(h)
         let locked = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
         let pool = h.pool
         Thread.detachNewThread {
             try? pool.transaction { db in
@@ -110,11 +111,14 @@ struct RetentionTests {
                 locked.signal()
                 _ = release.wait(timeout: .now() + 30)
             }
+            finished.signal()
         }
         #expect(locked.wait(timeout: .now() + 10) == .success)
         let skipped = Self.retention(h, days: 91).runOnce()
         release.signal()
         #expect(skipped.skipped && skipped.orderEmails == 0 && skipped.eventPayloads == 0)
+        // The holder's transaction (and with it the lock) ends only after release; wait for that.
+        #expect(finished.wait(timeout: .now() + 10) == .success)
         let after = Self.retention(h, days: 91).runOnce()
         #expect(!after.skipped && after.orderEmails == 2)
     }

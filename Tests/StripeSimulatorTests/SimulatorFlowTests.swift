@@ -339,7 +339,8 @@ struct SimulatorFlowTests {
         "/v1/refunds?charge=", "/v1/events/:id", "/_sim/sessions/:id/pay", "/_sim/sessions/:id/complete-unpaid",
         "/_sim/sessions/:id/async-payment-succeeded", "/_sim/sessions/:id/decline", "/_sim/sessions/:id/expire",
         "/_sim/sessions/:id/refund", "/_sim/events", "/_sim/events/:id/resend", "/_sim/events/deliver",
-        "/_sim/deliveries/hold", "/_sim/deliveries/release", "/_sim/deliveries/wait", "/_sim/faults",
+        "/_sim/deliveries/hold", "/_sim/deliveries/release", "/_sim/deliveries/delay", "/_sim/deliveries/wait",
+        "/_sim/faults",
         "/_sim/requests", "/_sim/clock/advance", "/_sim/webhook", "/_sim/reset", "/_sim/health",
     ]
     static let documentedFlags = [

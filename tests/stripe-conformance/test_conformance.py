@@ -449,6 +449,15 @@ class Conformance(unittest.TestCase):
         got = [e["data"]["object"]["id"] for e in self.deliveries(4)]
         self.assertEqual([b.id, b.id, a.id, a.id], got)
 
+    def test_deliveries_delayed(self):
+        self.assertEqual(200, self.sim.control("POST", "/_sim/deliveries/delay", {"ms": 400})[0])
+        s = stripe.checkout.Session.create(**storefront_params())
+        sent = time.monotonic()
+        self.sim.control("POST", f"/_sim/sessions/{s.id}/expire")
+        _body, _header, _status, at = self.receiver.take(1)[0]
+        self.assertGreaterEqual(at - sent, 0.38)
+        self.assertEqual(400, self.sim.control("POST", "/_sim/deliveries/delay", {"ms": -1})[0])
+
     def test_failed_deliveries_are_retried_with_growing_waits_and_fresh_signatures(self):
         self.receiver.answers.extend([500, 500, 500])
         s = stripe.checkout.Session.create(**storefront_params())
