@@ -67,8 +67,20 @@ db-url:
 fmt:
 	$(SWIFT) format --in-place --recursive --parallel Package.swift Plugins Sources Tests
 
+# Every language in the tree (CI runs this before `make test`): swift format lint --strict; shellcheck
+# (warnings and errors) on the shell scripts; `node --check` on the pages' JavaScript; ruff (pinned, in a
+# project-local venv; rules in ruff.toml) on the Python under tests/, bench/ and scripts/.
+LINT_VENV    ?= .local/lint-venv
+RUFF_VERSION := 0.17.5
+SHELL_FILES   = $(shell find scripts bench fuzz tests -name '*.sh' -not -path '*/.build*') .ci/run
 lint:
+	@scripts/deps.sh shellcheck nodejs
+	@[ "$$($(LINT_VENV)/bin/ruff --version 2>/dev/null)" = "ruff $(RUFF_VERSION)" ] || { rm -rf $(LINT_VENV) && \
+	  python3 -m venv $(LINT_VENV) && $(LINT_VENV)/bin/pip install -q --disable-pip-version-check ruff==$(RUFF_VERSION); }
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Plugins Sources Tests
+	shellcheck --severity=warning $(SHELL_FILES)
+	@for f in web/*/*.js; do node --check "$$f" || exit 1; done; echo "node --check web/*/*.js: ok"
+	$(LINT_VENV)/bin/ruff check tests bench scripts
 
 # libFuzzer over HTTPServer's parser and connection state machine (corpus in .local/fuzz-http).
 FUZZ_SECONDS ?= 600

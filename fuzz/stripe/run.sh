@@ -14,6 +14,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(event signature)
 out=.local/fuzz-stripe
 mkdir -p "$out/mods"
+# shellcheck disable=SC2054  # -sanitize=fuzzer,address is one swiftc argument, not two elements
 flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -enable-upcoming-feature ExistentialAny
   -I Sources/COpenSSL -I "$out/mods")
 # The domain files StripeEventMapping and OrderStateMachine need (all pure: no Postgres, no I/O).
@@ -24,8 +25,10 @@ if [ ! -f "$out/.built" ] || [ -n "$(find Sources/Stripe Sources/Checkout fuzz/s
   echo "fuzz-stripe: building Stripe + pure Checkout files (-sanitize=fuzzer,address)"
   swiftc "${flags[@]}" -module-name Stripe -emit-module -emit-module-path "$out/mods/Stripe.swiftmodule" -wmo -c \
     Sources/Stripe/*.swift -o "$out/Stripe.o"
+  checkout_files=()
+  for f in "${checkout[@]}"; do checkout_files+=("Sources/Checkout/$f.swift"); done
   swiftc "${flags[@]}" -module-name Checkout -emit-module -emit-module-path "$out/mods/Checkout.swiftmodule" -wmo -c \
-    $(for f in "${checkout[@]}"; do echo "Sources/Checkout/$f.swift"; done) -o "$out/Checkout.o"
+    "${checkout_files[@]}" -o "$out/Checkout.o"
   swiftc "${flags[@]}" -module-name EventFuzz fuzz/stripe/EventFuzz.swift "$out/Stripe.o" "$out/Checkout.o" \
     -lcrypto -o "$out/fuzz-event"
   swiftc "${flags[@]}" -module-name SignatureFuzz fuzz/stripe/SignatureFuzz.swift "$out/Stripe.o" -lcrypto \

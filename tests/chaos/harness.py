@@ -163,7 +163,10 @@ def _raise_nofile():
 
 def _readline_with_timeout(f, timeout):
     result = []
-    t = threading.Thread(target=lambda: result.append((lambda l: l.decode(errors="replace") if isinstance(l, bytes) else l)(f.readline())), daemon=True)
+    def read():
+        line = f.readline()
+        result.append(line.decode(errors="replace") if isinstance(line, bytes) else line)
+    t = threading.Thread(target=read, daemon=True)
     t.start()
     t.join(timeout)
     return result[0] if result else ""
