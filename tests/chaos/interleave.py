@@ -316,11 +316,12 @@ class Run:
         self.history_seen = set()
         self.history_max = 0
         self.first_bad_step = None
-        self.kill_at = None
+        self.kill_at = []
         self.pending_creates = []  # (key, body) whose answer was lost
         self.step_no = 0
         self.deliveries = 0
         self.races = 0
+        self.in_race = False
         self.counts = {}
 
     # ---------------------------------------------------------------- setup / teardown
@@ -350,7 +351,11 @@ class Run:
         for pid, price, stock in [("il_mug", 1500, 3), ("il_tee", 2500, 2), ("il_pin", 400, None)]:
             self.products[pid] = Product(pid, price, stock)
             self.put_product(pid, stock)
-        self.kill_at = self.rng.randrange(self.steps // 4, max(self.steps // 4 + 1, self.steps * 3 // 4))
+        # One SIGKILL per 1,000 steps (at least one), each between a quarter and three quarters of its block.
+        blocks = max(1, self.steps // 1000)
+        size = self.steps // blocks
+        self.kill_at = [b * size + self.rng.randrange(size // 4, max(size // 4 + 1, size * 3 // 4))
+                        for b in range(blocks)]
 
     def stop(self):
         self.procs.stop_all()
@@ -371,7 +376,10 @@ class Run:
         hd = dict(headers or {})
         if admin:
             hd["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        return h.request(self.instances[inst].port, method, path, body, hd, timeout=timeout)
+        r = h.request(self.instances[inst].port, method, path, body, hd, timeout=timeout)
+        if r.status == 500:
+            self.fail_step(f"{method} {path} on {inst} answered 500 (an internal error is a bug): {r.body[:200]!r}")
+        return r
 
     def sim_call(self, method, path, body=None):
         r = h.request(self.sim.port, method, path, body if body is not None else ({} if method == "POST" else None))
@@ -455,6 +463,12 @@ class Run:
             if sid not in self.orders[oid].sessions:
                 self.orders[oid].sessions.append(sid)
             return f"{'admin ' if admin else ''}retry {oid[:8]} on {inst} → 201 session {sid[-10:]}"
+        if r.status == 502 and not self.in_race:
+            # Stripe refused the new session (401/403/400): the order must stay retryable for when the
+            # key or the request is fixed, never end cancelled.
+            status = self.pg.scalar(f"SELECT status FROM orders WHERE id = {q(oid)}")
+            if status not in ("pending_payment", "failed", "expired"):
+                self.fail_step(f"retry-session of {oid} answered 502 {_code(r)} and left it {status}, not retryable")
         return f"{'admin ' if admin else ''}retry {oid[:8]} on {inst} → {r.status} {_code(r)}"
 
     def _session(self, oid, old=False):
@@ -637,7 +651,7 @@ class Run:
 
     def act_fault(self):
         if self.rng.random() < 0.5:
-            fault = {"status": self.rng.choice([500, 500, 429]), "count": self.rng.choice([1, 2])}
+            fault = {"status": self.rng.choice([500, 500, 429, 401]), "count": self.rng.choice([1, 2])}
         else:
             fault = {"hangSeconds": self.rng.choice([0.2, 0.5, 1.0]), "count": 1}
         self.sim_call("POST", "/_sim/faults", fault)
@@ -698,6 +712,7 @@ class Run:
                 results[i] = out
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        self.in_race = True
         for t in threads:
             t.start()
         extra = ""
@@ -708,6 +723,7 @@ class Run:
         for t in threads:
             t.join(timeout=120)
         check(not any(t.is_alive() for t in threads), "a race action did not finish within 120 s")
+        self.in_race = False
         if kill:
             self.a.start()
             extra += f", restarted A (pid {self.a.pid})"
@@ -724,7 +740,7 @@ class Run:
     def step(self):
         if not self.order_ids:
             return "create", self.act_create(self.inst())
-        if self.step_no == self.kill_at:
+        if self.step_no in self.kill_at:
             return "kill", self.act_race(kill=True)
         x = self.rng.random()
         table = [
@@ -953,14 +969,14 @@ class Run:
         self.failures = []
         t0 = time.monotonic()
         self.start()
-        self.note(f"seed {self.seed}, {self.steps} steps, {self.schema.describe()}; instance A killed at step "
+        self.note(f"seed {self.seed}, {self.steps} steps, {self.schema.describe()}; instance A killed at step(s) "
                   f"{self.kill_at}")
         try:
             for self.step_no in range(1, self.steps + 1):
                 name, outcome = self.step()
                 self.counts[name] = self.counts.get(name, 0) + 1
                 self.note(outcome)
-                if self.step_no == self.kill_at or self.pending_creates:
+                if self.step_no in self.kill_at or self.pending_creates:
                     self.resolve_unknowns()
                 self.observe()
                 if self.failures and not self.keep_going:
@@ -993,7 +1009,7 @@ class Run:
 
     def summary(self):
         paid = sum(1 for p in self.payments.values())
-        return (f"seed {self.seed}: {self.steps} steps ({self.races} races, 1 SIGKILL at step {self.kill_at}), "
+        return (f"seed {self.seed}: {self.steps} steps ({self.races} races, SIGKILL at step {', '.join(map(str, self.kill_at))}), "
                 f"{len(self.orders)} orders, {paid} Stripe payments, {self.deliveries} deliveries, "
                 f"{self.seconds:.0f} s")
 
