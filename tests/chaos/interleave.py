@@ -55,7 +55,7 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -130,56 +130,6 @@ def q(value):
     return "'" + text + "'"
 
 
-class Supplier:
-    """The stand-in supplier behind FULFILLMENT_WEBHOOK_URL: answers 200 {"reference"} while healthy,
-    503 while failing; remembers which orders it shipped (answered 200 for `fulfill:<order id>`)."""
-
-    def __init__(self):
-        self.healthy = True
-        self.shipped = {}
-        self.refused = 0
-        self.lock = threading.Lock()
-        supplier = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                key = self.headers.get("Idempotency-Key") or "<none>"
-                with supplier.lock:
-                    ok = supplier.healthy
-                    if ok:
-                        supplier.shipped[key] = supplier.shipped.get(key, 0) + 1
-                    else:
-                        supplier.refused += 1
-                body = json.dumps({"reference": "sup-" + key[-12:]} if ok else {"error": "supplier down"}).encode()
-                self.send_response(200 if ok else 503)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = _quiet_server(Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/fulfill"
-
-    def shipped_orders(self):
-        with self.lock:
-            return {k.split(":", 1)[1] for k in self.shipped if k.startswith("fulfill:")}
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class Collector:
     """stripe-sim's webhook target: it only learns the ids of the events Stripe generated (checkoutd's own
     API calls, such as expiring a session, make events too). Delivering them is the generator's job."""
@@ -204,7 +154,7 @@ class Collector:
             def log_message(self, *args):
                 pass
 
-        self.server = _quiet_server(Handler)
+        self.server = h.QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
 
@@ -219,16 +169,6 @@ class Collector:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-def _quiet_server(handler):
-    class QuietServer(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request, client_address):
-            pass  # a checkoutd killed mid-request breaks its pipe; that is the point
-
-    return QuietServer(("127.0.0.1", 0), handler)
 
 
 # ------------------------------------------------------------------------------------------- schema
@@ -332,7 +272,7 @@ class Run:
         self.pg = Psql(self.pg_cluster.url)
         h.migrate(self.pg_cluster.url, f"{LOGS}/{self.tag}-migrate.log")
         self.schema = Schema(self.pg)
-        self.supplier = Supplier()
+        self.supplier = h.FulfillmentReceiver(delay=0)
         self.collector = Collector()
         self.sim = h.start_sim(self.procs, f"{LOGS}/{self.tag}-sim.log", "--webhook-url",
                                f"http://127.0.0.1:{self.collector.port}/events", "--delivery-max-attempts", "3",
@@ -485,23 +425,26 @@ class Run:
         if not sid:
             return "pay: no session"
         old = old and sid != self.orders[oid].sessions[-1]
-        r = self.sim_call("POST", f"/_sim/sessions/{sid}/pay")
+        r = self.sim_action(sid, "pay")
         if r.status == 200:
-            d = r.json()
-            s = d["session"]
+            s = r.json()["session"]
             self.payments[sid] = Payment(s["metadata"]["order_id"], sid, s["payment_intent"], s["amount_total"])
-            self.add_events(d["events"])
             return f"customer pays {'old ' if old else ''}session {sid[-10:]} of {oid[:8]} → paid {s['amount_total']}"
         return f"customer pays {'old ' if old else ''}session {sid[-10:]} of {oid[:8]} → {r.status} {_code(r)}"
+
+    def sim_action(self, sid, action, body=None):
+        """One stripe-sim control action on a session; the events it generated join the undelivered ones."""
+        r = self.sim_call("POST", f"/_sim/sessions/{sid}/{action}", body)
+        if r.status == 200:
+            self.add_events(r.json()["events"])
+        return r
 
     def act_decline(self, oid=None):
         oid = oid or self.pick_order(lambda o: o.sessions)
         sid = oid and self._session(oid, self.rng.random() < 0.2)
         if not sid:
             return "decline: no session"
-        r = self.sim_call("POST", f"/_sim/sessions/{sid}/decline", {"message": "Your card was declined."})
-        if r.status == 200:
-            self.add_events(r.json()["events"])
+        r = self.sim_action(sid, "decline", {"message": "Your card was declined."})
         return f"card declined on session {sid[-10:]} of {oid[:8]} → {r.status}"
 
     def act_complete_unpaid(self):
@@ -509,9 +452,8 @@ class Run:
         sid = oid and self._session(oid)
         if not sid:
             return "bank transfer: no session"
-        r = self.sim_call("POST", f"/_sim/sessions/{sid}/complete-unpaid")
+        r = self.sim_action(sid, "complete-unpaid")
         if r.status == 200:
-            self.add_events(r.json()["events"])
             self.awaiting_async.append(sid)
         return f"delayed payment started on session {sid[-10:]} of {oid[:8]} → {r.status}"
 
@@ -519,24 +461,21 @@ class Run:
         if not self.awaiting_async:
             return "delayed payment: none waiting"
         sid = self.rng.choice(self.awaiting_async)
-        r = self.sim_call("POST", f"/_sim/sessions/{sid}/async-payment-{'succeeded' if succeed else 'failed'}")
+        r = self.sim_action(sid, f"async-payment-{'succeeded' if succeed else 'failed'}")
         if r.status == 200:
             d = r.json()
-            self.add_events(d["events"])
             self.awaiting_async.remove(sid)
             if succeed:
                 s = d["session"]
                 self.payments[sid] = Payment(s["metadata"]["order_id"], sid, s["payment_intent"], s["amount_total"])
         return f"delayed payment of session {sid[-10:]} {'succeeded' if succeed else 'failed'} → {r.status}"
 
-    def act_expire_at_stripe(self):
-        oid = self.pick_order(lambda o: o.sessions)
+    def act_expire_at_stripe(self, oid=None):
+        oid = oid or self.pick_order(lambda o: o.sessions)
         sid = oid and self._session(oid, self.rng.random() < 0.3)
         if not sid:
             return "expire: no session"
-        r = self.sim_call("POST", f"/_sim/sessions/{sid}/expire")
-        if r.status == 200:
-            self.add_events(r.json()["events"])
+        r = self.sim_action(sid, "expire")
         return f"Stripe expires session {sid[-10:]} of {oid[:8]} → {r.status}"
 
     def act_refund(self):
@@ -546,10 +485,9 @@ class Run:
         p = self.rng.choice(paid)
         left = p.amount - p.refunded
         amount = left if self.rng.random() < 0.75 or left < 2 else self.rng.randrange(1, left)
-        r = self.sim_call("POST", f"/_sim/sessions/{p.session}/refund", {"amount": amount})
+        r = self.sim_action(p.session, "refund", {"amount": amount})
         if r.status == 200:
             p.refunded += amount
-            self.add_events(r.json()["events"])
         return f"operator refunds {amount} of session {p.session[-10:]} (order {p.order[:8]}) at Stripe → {r.status}"
 
     def act_deliver(self, inst=None, eid=None):
@@ -677,16 +615,7 @@ class Run:
         if name == "decline":
             return lambda: self.act_decline(oid)
         if name == "expire":
-            sid = self._session(oid)
-
-            def expire():
-                if not sid:
-                    return "expire: no session"
-                r = self.sim_call("POST", f"/_sim/sessions/{sid}/expire")
-                if r.status == 200:
-                    self.add_events(r.json()["events"])
-                return f"Stripe expires session {sid[-10:]} → {r.status}"
-            return expire
+            return lambda: self.act_expire_at_stripe(oid)
         # deliver one not yet delivered event (any order's: what matters is that it runs concurrently)
         eid = self.rng.choice(self.undelivered) if self.undelivered else None
         return (lambda: self.act_deliver(inst, eid)) if eid else (lambda: "deliver: nothing")
