@@ -192,14 +192,15 @@ class Schema:
         return (f"stock from {'stock_reservations' if self.reservations else 'orders.stock_reserved'}, money from "
                 f"{'payments' if self.payments else 'orders.amount_received/amount_refunded'}")
 
-    def holdings_sql(self, ids):
-        """(order id, product id, units held) for the given orders: reserved or sold, not released."""
-        id_list = ",".join(q(i) for i in ids) or "NULL"
+    def holdings_sql(self, ids=None):
+        """(order id, product id, units held) for the given orders (all when None): reserved or sold, not
+        released."""
+        where = "TRUE" if ids is None else "order_id IN (" + (",".join(q(i) for i in ids) or "NULL") + ")"
         if self.reservations:
             return (f"SELECT order_id, product_id, sum(quantity) FROM stock_reservations "
-                    f"WHERE order_id IN ({id_list}) AND status IN ('reserved', 'committed') GROUP BY 1, 2")
+                    f"WHERE {where} AND status IN ('reserved', 'committed') GROUP BY 1, 2")
         return (f"SELECT o.id, i.product_id, sum(i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id "
-                f"WHERE o.id IN ({id_list}) AND o.stock_reserved GROUP BY 1, 2")
+                f"WHERE {where.replace('order_id', 'o.id')} AND o.stock_reserved GROUP BY 1, 2")
 
 
 # ------------------------------------------------------------------------------------------- model
@@ -706,16 +707,21 @@ class Run:
 
     def resolve_unknowns(self):
         """Answers lost to the SIGKILL: a create is retried with its Idempotency-Key (as a client would);
-        a mark-paid is looked up in the order's history by its unique note."""
+        a mark-paid is looked up in the payments ledger (its manual row) or, without a ledger, in the
+        order's history by its unique note."""
         while self.pending_creates:
             key, body = self.pending_creates.pop(0)
             r = self.api("B", "POST", "/api/payments/create-checkout-session", body, headers={"Idempotency-Key": key})
             self.note("  (lost answer) " + self._created(r, key, body, "B"))
         for o in self.orders.values():
             for note in list(o.unknown_marks):
-                n = int(self.pg.scalar(f"SELECT count(*) FROM order_history WHERE order_id = {q(o.id)} AND "
-                                       f"strpos(reason, '{note}') > 0"))
-                o.manual += 1 if n else 0
+                if self.schema.payments:  # the manual payment row, at most one per order
+                    n = int(self.pg.scalar(f"SELECT count(*) FROM payments WHERE order_id = {q(o.id)} AND "
+                                           f"kind = 'manual'")) - o.manual
+                else:
+                    n = int(self.pg.scalar(f"SELECT count(*) FROM order_history WHERE order_id = {q(o.id)} AND "
+                                           f"strpos(reason, '{note}') > 0"))
+                o.manual += 1 if n > 0 else 0
                 o.unknown_marks.remove(note)
                 self.note(f"  (lost answer) mark-paid {o.id[:8]} {'was' if n else 'was not'} applied")
 
@@ -737,28 +743,37 @@ class Run:
             if before in PAID_LIKE and status in UNPAID_LIKE:
                 self.fail_step(f"order {oid} was {before} and is now {status}: a paid order was downgraded")
             self.last_status[oid] = status
-        touched = {o for o in touched if o in self.orders} | {o for o in touched if o not in self.orders}
         if touched:
-            held = {(o, p): int(n) for o, p, n in self.pg.rows(self.schema.holdings_sql(sorted(touched)))}
-            for o in touched:
-                for pid in self.products:
-                    key = (o, pid)
-                    now = held.get(key, 0)
-                    was = self.holds.get(key)
-                    if was and was.qty == now:
-                        continue
-                    p = self.products[pid]
-                    if was:
-                        del self.holds[key]
-                    if now:
-                        self.holds[key] = Hold(now, p.limited, p.epoch)
+            self.update_holds(touched)
             self.check_stock()
 
-    def check_stock(self):
+    def update_holds(self, ids=None):
+        """Re-reads the units held by the given orders (all orders when None). A hold that appears is
+        classified now: taken from the product's count when the product is limited, else free."""
+        rows = self.pg.rows(self.schema.holdings_sql(None if ids is None else sorted(ids)))
+        held = {(o, p): int(n) for o, p, n in rows}
+        for o in (ids if ids is not None else {o for o, _ in held} | {o for o, _ in self.holds}):
+            for pid, p in self.products.items():
+                key = (o, pid)
+                now, was = held.get(key, 0), self.holds.get(key)
+                if was and was.qty == now:
+                    continue
+                if was:
+                    del self.holds[key]
+                if now:
+                    self.holds[key] = Hold(now, p.limited, p.epoch)
+
+    def check_stock(self, rescanned=False):
         """Per limited product: available + units held that were taken from its count in its current limited
         period = the stock an admin set. Units taken while the product was unlimited, or in an earlier
-        limited period, are outside that count: releasing them gives nothing back (nor does it take any)."""
+        limited period, are outside that count: releasing them gives nothing back (nor does it take any).
+        Before a mismatch is reported every order's holdings are read again (the per-step read covers only
+        the orders with new history rows and the newest ones)."""
         stock = dict(self.pg.rows("SELECT id, coalesce(stock::text, 'null') FROM products WHERE id LIKE 'il\\_%'"))
+        if not rescanned and any(p.limited and stock[p.id] != "null" and int(stock[p.id]) + self.pool_units(p) != p.total
+                                 for p in self.products.values()):
+            self.update_holds()
+            return self.check_stock(rescanned=True)
         for p in self.products.values():
             if not p.limited:
                 continue
@@ -806,9 +821,7 @@ class Run:
             "SELECT id, status, payment_status, fulfillment_status, amount_received, amount_refunded, "
             "coalesce(payment_intent_id, ''), needs_attention, coalesce(attention_reason, '') FROM orders")}
         shipped = self.supplier.shipped_orders()
-        held = {}
-        for o, p, n in self.pg.rows(self.schema.holdings_sql(sorted(orders))):
-            held[(o, p)] = int(n)
+        held = {(o, p): int(n) for o, p, n in self.pg.rows(self.schema.holdings_sql())}
         # The DB's own history, as a whole: no paid order downgraded.
         last = {}
         for oid, status in self.pg.rows("SELECT order_id, status FROM order_history ORDER BY id"):
