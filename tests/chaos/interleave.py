@@ -28,7 +28,8 @@ either way; the invariants themselves are exact:
 
 1. stock: per limited product, units available + units held by orders (reserved or sold) that were
    taken from its count = the stock an admin set (checked after every step);
-2. no fulfillment without a unit: every order the supplier shipped still holds all its units;
+2. no fulfillment without a unit: every order the supplier shipped, or with a fulfill job, still holds all
+   its units (a committed reservation, with a stock ledger);
 3. every order's amountReceived / amountRefunded equal the sums of its payments (Stripe's and manual
    ones), and equal the payment ledger's sums when the schema has one;
 4. nothing refunded beyond what was received; an order whose kept money (received - refunded) is not
@@ -821,6 +822,8 @@ class Run:
             "SELECT id, status, payment_status, fulfillment_status, amount_received, amount_refunded, "
             "coalesce(payment_intent_id, ''), needs_attention, coalesce(attention_reason, '') FROM orders")}
         shipped = self.supplier.shipped_orders()
+        queued = {r[0] for r in self.pg.rows("SELECT DISTINCT order_id FROM outbox_jobs WHERE kind = 'fulfill' "
+                                             "AND order_id IS NOT NULL")}
         held = {(o, p): int(n) for o, p, n in self.pg.rows(self.schema.holdings_sql())}
         # The DB's own history, as a whole: no paid order downgraded.
         last = {}
@@ -880,13 +883,14 @@ class Run:
             if n_payments >= 2 and kept > o.total and not attention:
                 self.failures.append(f"{label}: paid {n_payments} times (kept {kept}) and nobody is told")
             # 2. no fulfillment without a unit
-            if oid in shipped:
+            if oid in shipped or oid in queued:
+                what = "shipped" if oid in shipped else "has a fulfill job"
                 for pid, qty in o.items:
                     if held.get((oid, pid), 0) < qty:
-                        self.failures.append(f"{label}: shipped, but holds {held.get((oid, pid), 0)} of its {qty} × "
+                        self.failures.append(f"{label}: {what}, but holds {held.get((oid, pid), 0)} of its {qty} × "
                                              f"{pid}")
                     elif committed is not None and (oid, pid) not in committed:
-                        self.failures.append(f"{label}: shipped, but its {pid} reservation is not committed")
+                        self.failures.append(f"{label}: {what}, but its {pid} reservation is not committed")
             # 7. paid once, never refunded → confirmed, or paid with fulfillment held for an operator
             if n_payments == 1 and m_refunded == 0:
                 if not (status == "confirmed" or (status == "paid" and attention)):
