@@ -600,6 +600,10 @@ class Run:
     # ---------------------------------------------------------------- races
 
     RACE_ACTIONS = ["mark_paid", "retry", "cancel", "sync", "pay", "decline", "deliver", "expire", "admin_retry"]
+    # Pairs of actors that meet at a seam (two code paths deciding about one order): half of the races.
+    SEAMS = [("mark_paid", "retry"), ("mark_paid", "pay"), ("cancel", "pay"), ("retry", "pay"), ("retry", "deliver"),
+             ("mark_paid", "deliver"), ("cancel", "retry"), ("sync", "deliver"), ("decline", "pay"),
+             ("mark_paid", "cancel"), ("expire", "retry"), ("sync", "mark_paid")]
 
     def race_action(self, name, inst, oid):
         if name == "mark_paid":
@@ -626,7 +630,11 @@ class Run:
         oid = self.pick_order(lambda o: o.sessions)
         if not oid:
             return self.act_create(self.inst())
-        names = [self.rng.choice(self.RACE_ACTIONS), self.rng.choice(self.RACE_ACTIONS)]
+        if self.rng.random() < 0.5:
+            names = list(self.rng.choice(self.SEAMS))
+            self.rng.shuffle(names)
+        else:
+            names = [self.rng.choice(self.RACE_ACTIONS), self.rng.choice(self.RACE_ACTIONS)]
         slow = self.rng.random() < 0.5
         if slow:
             self.sim_call("POST", "/_sim/faults", {"hangSeconds": self.rng.choice([0.2, 0.4]), "count": 1})
