@@ -18,9 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
-if ! "$python" -c 'import selenium' 2>/dev/null; then
-  echo "browser-deps: installing selenium for $("$python" --version 2>&1)"
-  "$python" -m pip install --quiet --disable-pip-version-check selenium
+# Pinned, so a new selenium release cannot change the browser tests under us.
+SELENIUM_VERSION=4.51.0
+if ! "$python" -c "import importlib.metadata as m, sys; sys.exit(m.version('selenium') != '$SELENIUM_VERSION')" 2>/dev/null; then
+  echo "browser-deps: installing selenium==$SELENIUM_VERSION for $("$python" --version 2>&1)"
+  "$python" -m pip install --quiet --disable-pip-version-check "selenium==$SELENIUM_VERSION"
 fi
 
 # Report what is there; fail loudly when something still is not.

@@ -7,10 +7,12 @@ missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# The openapi.yaml test validates the spec with PyPI's openapi-spec-validator.
-if ! python3 -c "import openapi_spec_validator" 2>/dev/null; then
-  echo "deps: installing openapi-spec-validator (PyPI)"
-  python3 -m pip install -q openapi-spec-validator
+# The openapi.yaml test validates the spec with PyPI's openapi-spec-validator, at a pinned version so a
+# new release cannot change what the test accepts.
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-spec-validator') != '$OPENAPI_SPEC_VALIDATOR_VERSION')" 2>/dev/null; then
+  echo "deps: installing openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION (PyPI)"
+  python3 -m pip install -q "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"

@@ -1,16 +1,41 @@
 import Foundation
 
 /// The order as an operator sees it (API.md §4): the public order plus payment details, flags and,
-/// in the detail view, its sessions, Stripe events and history.
+/// in the detail view, its sessions, payments ledger, stock reservations, Stripe events and history.
 ///
-/// In `GET /api/admin/orders` lists the `sessions`, `events` and `history` keys are left out (they
-/// are only loaded for `GET /api/admin/orders/:id`). Adds `attentionReason` to API.md's fields.
+/// In `GET /api/admin/orders` lists the `sessions`, `payments`, `reservations`, `events` and `history`
+/// keys are left out (they are only loaded for `GET /api/admin/orders/:id`). Adds `attentionReason`,
+/// `payments` and `reservations` to API.md's fields.
 public struct AdminOrder: Sendable, Equatable, Encodable {
     /// One Checkout Session the order had.
     public struct Session: Sendable, Equatable, Encodable {
         public var id: String
         public var status: String
         public var createdAt: String
+    }
+
+    /// One row of the payments ledger: a Stripe payment (by PaymentIntent, or session) or the manual one.
+    public struct PaymentEntry: Sendable, Equatable, Encodable {
+        public var kind: String
+        public var paymentIntentId: String?
+        public var sessionId: String?
+        public var amount: Int64
+        public var currency: String
+        public var amountRefunded: Int64
+        public var status: String
+        public var createdAt: String
+        public var updatedAt: String
+    }
+
+    /// One stock reservation: `reserved` while unpaid, `committed` once sold, `released` given back.
+    public struct ReservationEntry: Sendable, Equatable, Encodable {
+        public var productId: String
+        public var quantity: Int
+        public var status: String
+        /// True when the units were taken from a limited count (only those are ever given back).
+        public var limited: Bool
+        public var createdAt: String
+        public var updatedAt: String
     }
 
     /// One Stripe event recorded for the order, with what it did.
@@ -45,11 +70,14 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     public var attentionReason: String?
     /// nil in list views.
     public var sessions: [Session]?
+    public var payments: [PaymentEntry]?
+    public var reservations: [ReservationEntry]?
     public var events: [Event]?
     public var history: [HistoryEntry]?
 
     init(
         _ record: OrderRecord, items: [OrderItemRecord], sessions: [CheckoutSessionRecord]? = nil,
+        payments: [PaymentRecord]? = nil, reservations: [StockReservationRecord]? = nil,
         events: [StripeEventRecord]? = nil, history: [OrderHistoryRecord]? = nil
     ) {
         order = PublicOrder(record, items: items)
@@ -63,6 +91,17 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         needsAttention = record.state.needsAttention
         attentionReason = record.state.attentionReason
         self.sessions = sessions?.map { Session(id: $0.id, status: $0.status, createdAt: ISO8601.string($0.createdAt)) }
+        self.payments = payments?.map {
+            PaymentEntry(
+                kind: $0.kind, paymentIntentId: $0.paymentIntentID, sessionId: $0.sessionID, amount: $0.amount,
+                currency: $0.currency, amountRefunded: $0.amountRefunded, status: $0.status,
+                createdAt: ISO8601.string($0.createdAt), updatedAt: ISO8601.string($0.updatedAt))
+        }
+        self.reservations = reservations?.map {
+            ReservationEntry(
+                productId: $0.productID, quantity: $0.quantity, status: $0.status, limited: $0.limited,
+                createdAt: ISO8601.string($0.createdAt), updatedAt: ISO8601.string($0.updatedAt))
+        }
         self.events = events?.map {
             Event(
                 id: $0.id, type: $0.type, stripeCreatedAt: ISO8601.string($0.stripeCreatedAt),
@@ -77,7 +116,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case customerId, metadata, paymentIntentId, amountReceived, amountRefunded, fulfillmentReference
-        case fulfillmentError, needsAttention, attentionReason, sessions, events, history
+        case fulfillmentError, needsAttention, attentionReason, sessions, payments, reservations, events, history
     }
 
     /// Encodes API.md's JSON shape (absent values as explicit `null`).
@@ -94,6 +133,8 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         try c.encode(needsAttention, forKey: .needsAttention)
         try c.encode(attentionReason, forKey: .attentionReason)
         try c.encodeIfPresent(sessions, forKey: .sessions)
+        try c.encodeIfPresent(payments, forKey: .payments)
+        try c.encodeIfPresent(reservations, forKey: .reservations)
         try c.encodeIfPresent(events, forKey: .events)
         try c.encodeIfPresent(history, forKey: .history)
     }

@@ -31,8 +31,6 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case orderAlreadyPaid(orderID: UUID)
     /// retry-fulfillment when fulfillment has not failed. → 409
     case fulfillmentNotRetryable(status: FulfillmentStatus)
-    /// No such product (admin). → 404
-    case productNotFound(productID: String)
     /// The database is unreachable or busy (connect failed, connection lost, pool timeout,
     /// serialization failure or deadlock after retries). → 503; `detail` is for logs only.
     case database(detail: String)
@@ -55,7 +53,6 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .orderNotRetryable: return "order_not_retryable"
         case .orderAlreadyPaid: return "order_already_paid"
         case .fulfillmentNotRetryable: return "fulfillment_not_retryable"
-        case .productNotFound: return "product_not_found"
         case .database: return "database_unavailable"
         case .internalFailure: return "internal_error"
         }
@@ -94,7 +91,6 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .orderNotRetryable(let status): return "order is \(status.rawValue) and cannot be retried"
         case .orderAlreadyPaid: return "order is already paid"
         case .fulfillmentNotRetryable(let status): return "fulfillment is \(status.rawValue), not failed"
-        case .productNotFound(let id): return "product \(id) not found"
         case .database: return "the database is unavailable"
         case .internalFailure: return "internal error"
         }

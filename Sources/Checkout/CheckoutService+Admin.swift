@@ -14,7 +14,8 @@ extension CheckoutService {
         }
     }
 
-    /// `GET /api/admin/orders/:id`: the order with its items, sessions, Stripe events and history.
+    /// `GET /api/admin/orders/:id`: the order with its items, sessions, payments ledger, stock
+    /// reservations, Stripe events and history.
     public func adminOrder(_ orderID: UUID) throws(CheckoutError) -> AdminOrder {
         try run {
             try pool.withConnection { db in
@@ -22,17 +23,23 @@ extension CheckoutService {
                 return AdminOrder(
                     record, items: try orders.items(db, orderID: orderID),
                     sessions: try orders.sessions(db, orderID: orderID),
+                    payments: try PaymentStore().payments(db, orderID: orderID),
+                    reservations: try products.reservations(db, orderID: orderID),
                     events: try events.events(db, orderID: orderID),
                     history: try orders.history(db, orderID: orderID))
             }
         }
     }
 
-    /// Manual reconcile of an unpaid order (money arrived another way). `note` is required (it is
-    /// the history row's reason and actor), and fulfillment is enqueued like for a Stripe payment.
+    /// Manual reconcile of an unpaid order (money arrived another way): records the order's one
+    /// manual payment (`note` is required: it is the history row's reason and actor), and fulfillment
+    /// is enqueued like for a Stripe payment.
     /// The order's session is expired at Stripe first so the customer cannot pay twice; if it turns
     /// out paid, that payment is applied and ``CheckoutError/orderAlreadyPaid(orderID:)`` thrown (a
-    /// delayed payment still processing: ``CheckoutError/orderNotRetryable(status:)``).
+    /// delayed payment still processing: ``CheckoutError/orderNotRetryable(status:)``). The payment is
+    /// recorded only if the session it expired is still the order's current one under the row lock;
+    /// when a retry-session made a new one meanwhile, that one is expired in turn (up to 3 rounds,
+    /// then ``CheckoutError/stripeUnavailable(orderID:detail:)``: nothing changed).
     /// Throws ``CheckoutError/orderAlreadyPaid(orderID:)`` when the order already received money.
     public func markPaid(orderID: UUID, note: String) throws(CheckoutError) -> AdminOrder {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -40,14 +47,26 @@ extension CheckoutService {
         guard note.count <= 500, !note.unicodeScalars.contains("\u{0}") else {
             throw .validation(field: "note", message: "must be at most 500 characters, without NUL")
         }
-        let order = try loadOrder(orderID)
-        if !order.state.status.hasReceivedPayment, let current = order.state.currentSessionID {
-            try retireSession(current, order: order)
+        for _ in 0..<3 {
+            let order = try loadOrder(orderID)
+            let expired = order.state.currentSessionID
+            if !order.state.status.hasReceivedPayment, let expired {
+                try retireSession(expired, order: order)
+            }
+            do throws(CheckoutError) {
+                try command(
+                    orderID, .markPaid(note: note, actor: "admin", expiredSessionID: expired), actor: "admin:\(note)"
+                ) { state in
+                    state.status.hasReceivedPayment
+                        ? .orderAlreadyPaid(orderID: orderID)
+                        : .stripeUnavailable(orderID: orderID, detail: OrderStateMachine.staleSessionReason)
+                }
+                return try adminOrder(orderID)
+            } catch .stripeUnavailable(_, let detail) where detail == OrderStateMachine.staleSessionReason {
+                continue  // a retry-session made a new session meanwhile: expire that one too
+            }
         }
-        try command(orderID, .markPaid(note: note, actor: "admin"), actor: "admin:\(note)") { state in
-            .orderAlreadyPaid(orderID: orderID)
-        }
-        return try adminOrder(orderID)
+        throw .stripeUnavailable(orderID: orderID, detail: "the order's session kept changing during mark-paid")
     }
 
     /// Admin retry of a failed fulfillment: back to `pending` and the `fulfill` job re-enqueued.
@@ -106,12 +125,20 @@ extension CheckoutService {
     }
 
     private func transition(_ orderID: UUID, _ event: OrderEvent, actor: String) throws(CheckoutError) -> Bool {
+        try input(orderID, event, actor: actor).decision.newState != nil
+    }
+
+    /// Applies one input to the locked order in its own transaction (the one mutation path) and
+    /// returns the order as it was under the lock, with the decision.
+    func input(_ orderID: UUID, _ event: OrderEvent, actor: String) throws(CheckoutError)
+        -> (before: OrderRecord, decision: OrderDecision)
+    {
         try run {
             try pool.transaction { db in
                 guard let locked = try orders.order(db, id: orderID, forUpdate: true) else {
                     throw CheckoutError.orderNotFound
                 }
-                return try transitions.apply(db, order: locked, event: event, actor: actor).newState != nil
+                return (locked, try transitions.apply(db, order: locked, event: event, actor: actor))
             }
         }
     }
@@ -136,14 +163,6 @@ extension CheckoutService {
     /// `GET /api/products` (active only) and `GET /api/admin/products` (all).
     public func products(activeOnly: Bool) throws(CheckoutError) -> [Product] {
         try run { try pool.withConnection { db in try products.list(db, activeOnly: activeOnly) } }
-    }
-
-    /// One product; ``CheckoutError/productNotFound(productID:)`` when unknown.
-    public func product(id: String) throws(CheckoutError) -> Product {
-        guard let product = try run({ try pool.withConnection { db in try products.product(db, id: id) } }) else {
-            throw .productNotFound(productID: id)
-        }
-        return product
     }
 
     /// `PUT /api/admin/products/:id`: creates or replaces (see ``Product/parse(id:body:)``).

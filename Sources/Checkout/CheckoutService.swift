@@ -80,7 +80,7 @@ public final class CheckoutService: Sendable {
                     return nil  // a concurrent request with the same key won: read its order
                 }
             }
-            if let created { return try startSession(orderID: created) }
+            if let created { return try startSession(orderID: created, abandonOnRejection: true) }
         }
         throw .database(detail: "idempotency key race did not settle")
     }
@@ -118,9 +118,8 @@ public final class CheckoutService: Sendable {
             customerEmail: request.customerEmail, customerID: request.customerID, metadata: request.metadata,
             idempotencyKey: idempotencyKey, requestText: idempotencyKey == nil ? nil : requestText)
         try orders.insertItems(db, orderID: id, items: lines)
-        for line in lines.sorted(by: { $0.productID < $1.productID })
-        where !(try products.reserve(db, productID: line.productID, quantity: line.quantity)) {
-            throw CheckoutError.outOfStock(productID: line.productID)
+        if let missing = try products.reserve(db, orderID: id, items: lines) {
+            throw CheckoutError.outOfStock(productID: missing)
         }
         try orders.insertHistory(
             db, orderID: id, state: OrderState(amountTotal: total), reason: "order \(orderNumber) created",
@@ -147,7 +146,13 @@ public final class CheckoutService: Sendable {
     /// Idempotency-Key `order:<id>:attempt:<n>`: a retried HTTP call of the same attempt gets the
     /// same session, while a new attempt never replays an old failure (Stripe replays 500s too).
     /// No database connection is held while Stripe is called.
-    func startSession(orderID: UUID) throws(CheckoutError) -> CheckoutSessionResult {
+    ///
+    /// `abandonOnRejection` (the customer's first create only): a request Stripe rejects as invalid
+    /// (400 `invalid_request_error`) can never succeed, so the order is cancelled and its stock
+    /// released. Any other rejection, and every rejection of a retry (a 401/403 means our key is
+    /// wrong, which an operator fixes), keeps the order retryable; the reconciler expires a
+    /// reservation nobody retries within the session TTL.
+    func startSession(orderID: UUID, abandonOnRejection: Bool = false) throws(CheckoutError) -> CheckoutSessionResult {
         let prepared = try run {
             try pool.transaction { db -> (OrderRecord, [OrderItemRecord], Int)? in
                 guard let attempt = try orders.beginSessionAttempt(db, orderID: orderID),
@@ -178,11 +183,12 @@ public final class CheckoutService: Sendable {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")
         } catch {
             let failure = stripeFailure(error, orderID: order.id, action: "create a checkout session")
-            if error.isPermanent {
+            if abandonOnRejection, error.isInvalidRequest {
                 // The same request can never succeed: give the stock back now instead of holding it
                 // until the reconciler notices (an anonymous client could otherwise pin stock at will).
-                // Only a deterministic rejection: a 409 (key in use after a timed-out attempt Stripe
-                // did complete) or a transient 4xx keeps the order, so a retry can still pay for it.
+                // Only a deterministic rejection of the request itself: a 401/403 (our key), a 409 (key
+                // in use after a timed-out attempt Stripe did complete) or a transient 4xx keeps the
+                // order, so a retry can still pay for it.
                 try abandonRejectedAttempt(orderID: orderID)
             }
             throw failure
@@ -331,12 +337,14 @@ public final class CheckoutService: Sendable {
             session = try gateway.expireSession(
                 sessionID, idempotencyKey: Self.expireKey(orderID: id, sessionID: sessionID))
         } catch {
-            if error.isMissing { return }  // Stripe does not know it: nothing can be paid there
             guard case .rejected = error else { throw stripeFailure(error, orderID: order.id, action: "expire") }
-            // Not open any more: find out how it ended.
+            // Not open any more, or not found: an answer to one call is not proof that nothing can be
+            // paid there. Find out how the session stands.
             do {
                 session = try gateway.retrieveSession(sessionID)
             } catch {
+                // Only Stripe saying twice that it does not know the session proves it cannot take money.
+                if error.isMissing { return }
                 throw stripeFailure(error, orderID: order.id, action: "retrieve a checkout session")
             }
             guard session.status != .open else {
@@ -387,7 +395,7 @@ public final class CheckoutService: Sendable {
                     locked.state.sessionIDs.insert(session.id)  // ours by its metadata, even if never stored
                 }
                 return try transitions.apply(
-                    db, order: locked, event: event, actor: actor, paidCurrency: session.currency)
+                    db, order: locked, event: event, actor: actor)
             }
         }
     }

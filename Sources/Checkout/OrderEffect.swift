@@ -1,16 +1,24 @@
 /// Side effects a transition asks for. The store performs them in the same transaction that saves
 /// the new state, so an effect happens exactly when its transition is committed.
 ///
-/// Money and reasons (amount received, failure reason, …) are not effects: they are fields of the
-/// new ``OrderState`` and are saved with it.
+/// Money and reasons (payments, failure reason, …) are not effects: they are fields of the new
+/// ``OrderState`` (its ``OrderState/payments`` are the ledger rows) and are saved with it.
 public enum OrderEffect: Sendable, Equatable, Hashable {
-    /// Give the order's reserved stock back to `products.stock` (emitted only when it holds stock).
+    /// Release the order's `reserved` stock reservations, giving their units back to the count they
+    /// were taken from (emitted only when it holds reserved stock).
     case releaseStock
-    /// Take the order's stock again; failure aborts the command with `out_of_stock` (retry-session).
+    /// Reserve the order's stock (new `reserved` rows); failure aborts the command with `out_of_stock`
+    /// (retry-session, retry-fulfillment of an order paid without stock).
     case reserveStock
-    /// A payment arrived after the stock was released: try to take it again; when it cannot be
-    /// taken, keep the money, mark the order as needing attention and notify.
+    /// The order is paid: its `reserved` reservations become `committed` (sold).
+    case commitStock
+    /// A payment arrived after the stock was released: take it again, committed. When it cannot be
+    /// taken, ``OrderStateMachine/outOfStock(_:productID:)`` decides (keep the money, hold fulfillment,
+    /// needs attention).
     case reacquireStockOrFlag
+    /// Stripe reported a payment without its amount or currency: have the session retrieved from
+    /// Stripe at once (the reconciler and the success page pick the order up on their next look).
+    case requestStripeCheck
     /// Enqueue the `fulfill` outbox job.
     case enqueueFulfillment
     /// Enqueue a `notify` outbox job.

@@ -5,24 +5,32 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     // MARK: From Stripe (webhooks, or a session retrieved from the API)
 
     /// `checkout.session.completed`. `paymentStatus` decides: paid / no_payment_required → paid,
-    /// unpaid (delayed methods) → stays pending with the PaymentIntent recorded.
+    /// unpaid (delayed methods) → stays pending with the PaymentIntent recorded. `amountTotal` and
+    /// `currency` are what Stripe says was paid; a settled completion without them confirms nothing
+    /// (the session is checked at Stripe instead).
     case sessionCompleted(
-        sessionID: String, paymentStatus: SessionPaymentOutcome, paymentIntentID: String?, amountTotal: Int64?)
+        sessionID: String, paymentStatus: SessionPaymentOutcome, paymentIntentID: String?, amountTotal: Int64?,
+        currency: String?)
     /// `checkout.session.async_payment_succeeded`.
-    case asyncPaymentSucceeded(sessionID: String, paymentIntentID: String?, amountTotal: Int64?)
+    case asyncPaymentSucceeded(sessionID: String, paymentIntentID: String?, amountTotal: Int64?, currency: String?)
     /// `checkout.session.async_payment_failed`.
     case asyncPaymentFailed(sessionID: String, paymentIntentID: String?, reason: String?)
     /// `checkout.session.expired`.
     case sessionExpired(sessionID: String)
     /// `payment_intent.payment_failed` or `charge.failed`: a declined attempt (a later success still wins).
     case paymentFailed(paymentIntentID: String, reason: String?)
-    /// `charge.refunded`: `amountRefunded` is cumulative; `amount` is the charge's amount.
-    case chargeRefunded(paymentIntentID: String?, amountRefunded: Int64, amount: Int64)
+    /// `charge.refunded`: `amountRefunded` is cumulative; `amount` and `currency` are the charge's. It
+    /// applies to the order's payment with that PaymentIntent; a charge Stripe refunded was paid, so a
+    /// refund that arrives before its payment's event records that payment from the charge.
+    case chargeRefunded(paymentIntentID: String?, amountRefunded: Int64, amount: Int64, currency: String?)
 
     // MARK: Commands (admin, retry-session, the outbox worker)
 
     /// Admin manual reconcile of an unpaid order; `note` is required and lands in history.
-    case markPaid(note: String, actor: String)
+    /// `expiredSessionID` is the session the admin's request expired at Stripe before (nil: the order
+    /// had none). It means something only while it is still the order's current session: otherwise a
+    /// new session may be open and payable, and the command is refused so the caller expires that one.
+    case markPaid(note: String, actor: String, expiredSessionID: String?)
     /// retry-session, step 1: prepare a new payment attempt (order back to pending, stock re-reserved,
     /// current session cleared so the old session's late events change nothing). A no-op for a
     /// pending order that already has no session. The attempt counter itself is bumped by the
@@ -41,11 +49,17 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     /// Reconciler: a pending order that never got a Checkout Session (Stripe failed and nobody
     /// retried) held its stock longer than a session would have lived: it ends `expired`.
     case reservationExpired
+    /// Reconciler: an order that ended without payment (failed / expired / cancelled) still holds
+    /// reserved stock (a repair of manual edits or bugs): the reservation is released.
+    case releaseEndedReservation
+    /// Reconciler: a paid order's fulfillment is pending but its `fulfill` job is finished or missing
+    /// (a crash between the two): the job is enqueued again.
+    case requeueFulfillment
 
     /// A short stable name (for history reasons, logs and test names).
     public var name: String {
         switch self {
-        case .sessionCompleted(_, let status, _, _): return "session_completed(\(status.rawValue))"
+        case .sessionCompleted(_, let status, _, _, _): return "session_completed(\(status.rawValue))"
         case .asyncPaymentSucceeded: return "async_payment_succeeded"
         case .asyncPaymentFailed: return "async_payment_failed"
         case .sessionExpired: return "session_expired"
@@ -59,6 +73,8 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
         case .retryFulfillment: return "retry_fulfillment"
         case .cancel: return "cancel"
         case .reservationExpired: return "reservation_expired"
+        case .releaseEndedReservation: return "release_ended_reservation"
+        case .requeueFulfillment: return "requeue_fulfillment"
         }
     }
 }

@@ -23,12 +23,16 @@ public struct OrderState: Sendable, Equatable, Hashable {
 
     /// Sum of the items in minor units.
     public var amountTotal: Int64
-    /// What Stripe says was paid (minor units); 0 until paid.
-    public var amountReceived: Int64
-    /// Cumulative refunds (minor units); never decreases.
-    public var amountRefunded: Int64
+    /// The order's currency (lower case), which a manual payment is recorded in.
+    public var currency: String
+    /// The payments ledger of the order (`payments` rows), oldest first: every payment it received.
+    public var payments: [Payment]
+    /// What was received (minor units): the sum of ``payments``; 0 until paid.
+    public var amountReceived: Int64 { payments.reduce(0) { $0 + $1.amount } }
+    /// Cumulative refunds (minor units): the sum of the payments' refunds; never decreases.
+    public var amountRefunded: Int64 { payments.reduce(0) { $0 + $1.amountRefunded } }
 
-    /// True while the order holds stock in `products.stock` (reserved while pending, consumed once paid).
+    /// True while the order has live `stock_reservations` rows (reserved while pending, committed once paid).
     public var stockReserved: Bool
     /// An operator must look at this order (e.g. fulfillment failed, paid after its stock was released).
     public var needsAttention: Bool
@@ -40,12 +44,15 @@ public struct OrderState: Sendable, Equatable, Hashable {
     public var fulfillmentReference: String?
 
     /// Creates a state; defaults describe a freshly created order holding its stock.
+    ///
+    /// Without `payments`, a non-zero `amountReceived` / `amountRefunded` stands for one payment: by
+    /// `paymentIntentID` when given, else a manual one (a shorthand for tables of states).
     public init(
         status: OrderStatus = .pendingPayment, paymentStatus: PaymentStatus = .pending,
         fulfillmentStatus: FulfillmentStatus = .notAttempted, currentSessionID: String? = nil,
         sessionIDs: Set<String> = [], sessionAttempt: Int = 0, paymentIntentID: String? = nil,
-        retiredPaymentIntentIDs: Set<String> = [], amountTotal: Int64, amountReceived: Int64 = 0,
-        amountRefunded: Int64 = 0, stockReserved: Bool = true,
+        retiredPaymentIntentIDs: Set<String> = [], amountTotal: Int64, currency: String = "usd",
+        payments: [Payment]? = nil, amountReceived: Int64 = 0, amountRefunded: Int64 = 0, stockReserved: Bool = true,
         needsAttention: Bool = false, attentionReason: String? = nil, failureReason: String? = nil,
         fulfillmentError: String? = nil, fulfillmentReference: String? = nil
     ) {
@@ -59,8 +66,20 @@ public struct OrderState: Sendable, Equatable, Hashable {
         self.paymentIntentID = paymentIntentID
         self.retiredPaymentIntentIDs = retiredPaymentIntentIDs
         self.amountTotal = amountTotal
-        self.amountReceived = amountReceived
-        self.amountRefunded = amountRefunded
+        self.currency = currency
+        if let payments {
+            self.payments = payments
+        } else if amountReceived > 0 || amountRefunded > 0 {
+            let amount = max(amountReceived, amountRefunded)
+            self.payments = [
+                Payment(
+                    kind: paymentIntentID == nil ? .manual : .stripe, paymentIntentID: paymentIntentID,
+                    sessionID: paymentIntentID == nil ? nil : currentSessionID, amount: amount, currency: currency,
+                    amountRefunded: amountRefunded)
+            ]
+        } else {
+            self.payments = []
+        }
         self.stockReserved = stockReserved
         self.needsAttention = needsAttention
         self.attentionReason = attentionReason

@@ -38,37 +38,46 @@ public enum OrderDecision: Sendable, Equatable {
 ///   one change nothing (``OrderState/retiredPaymentIntentIDs`` names the superseded intents, and
 ///   while retry-session is creating the next session no attempt is open to fail);
 /// - a completed session with `payment_status=unpaid` keeps the order pending (delayed methods);
-/// - refunds are cumulative and never decrease; a full refund makes the order `refunded`;
+/// - every payment is a row of ``OrderState/payments`` (recorded once; a second one is its own row
+///   and flags the order); refunds apply to the Stripe payment of their PaymentIntent, are cumulative
+///   and never decrease; the order is `refunded` once every payment is refunded in full;
 /// - applying the same event or command twice is a no-op the second time.
 ///
 /// Stock: reserved at create, released exactly once when the order ends failed/expired/cancelled
 /// (``OrderEffect/releaseStock`` is emitted only while ``OrderState/stockReserved`` is true),
-/// consumed when paid, re-reserved by retry-session.
+/// committed when paid, re-reserved by retry-session; a payment after the release takes it again or,
+/// when none is left, holds fulfillment (``outOfStock(_:productID:)``). docs/invariants.md lists
+/// every rule and what enforces it.
 public enum OrderStateMachine {
     /// Decides what `event` does to an order in `state`. Pure and total: never throws, never does I/O.
-    /// `currencyMismatch` describes a payment made in another currency than the order's (the
-    /// caller compares; events do not carry the currency): the money is recorded, nothing is fulfilled.
-    public static func apply(_ state: OrderState, _ event: OrderEvent, currencyMismatch: String? = nil)
-        -> OrderDecision
-    {
+    /// A payment in another amount or currency than the order's is recorded, but nothing is fulfilled.
+    public static func apply(_ state: OrderState, _ event: OrderEvent) -> OrderDecision {
         switch event {
-        case .sessionCompleted(let sessionID, let outcome, let paymentIntentID, let amountTotal):
+        case .sessionCompleted(let sessionID, let outcome, let paymentIntentID, let amountTotal, let currency):
             guard owns(state, sessionID) else {
                 return .noOp(reason: "session \(sessionID) does not belong to this order")
             }
             if outcome.isSettled {
+                guard let amountTotal, let currency else { return unconfirmedPayment(state, sessionID: sessionID) }
                 return acceptPayment(
-                    state, paymentIntentID: paymentIntentID, amount: amountTotal, currencyMismatch: currencyMismatch,
+                    state,
+                    Payment(
+                        kind: .stripe, paymentIntentID: paymentIntentID, sessionID: sessionID, amount: amountTotal,
+                        currency: currency.lowercased()),
                     reason: "checkout session \(sessionID) completed (\(outcome.rawValue))")
             }
             return completedUnpaid(state, sessionID: sessionID, paymentIntentID: paymentIntentID)
 
-        case .asyncPaymentSucceeded(let sessionID, let paymentIntentID, let amountTotal):
+        case .asyncPaymentSucceeded(let sessionID, let paymentIntentID, let amountTotal, let currency):
             guard owns(state, sessionID) else {
                 return .noOp(reason: "session \(sessionID) does not belong to this order")
             }
+            guard let amountTotal, let currency else { return unconfirmedPayment(state, sessionID: sessionID) }
             return acceptPayment(
-                state, paymentIntentID: paymentIntentID, amount: amountTotal, currencyMismatch: currencyMismatch,
+                state,
+                Payment(
+                    kind: .stripe, paymentIntentID: paymentIntentID, sessionID: sessionID, amount: amountTotal,
+                    currency: currency.lowercased()),
                 reason: "delayed payment of session \(sessionID) succeeded")
 
         case .asyncPaymentFailed(let sessionID, let paymentIntentID, let reason):
@@ -103,15 +112,25 @@ public enum OrderStateMachine {
                 state, paymentIntentID: paymentIntentID, reason: reason ?? "payment failed",
                 history: "payment attempt \(paymentIntentID) failed")
 
-        case .chargeRefunded(let paymentIntentID, let amountRefunded, let amount):
-            return refund(state, paymentIntentID: paymentIntentID, amountRefunded: amountRefunded, amount: amount)
+        case .chargeRefunded(let paymentIntentID, let amountRefunded, let amount, let currency):
+            return refund(
+                state, paymentIntentID: paymentIntentID, amountRefunded: amountRefunded, amount: amount,
+                currency: currency)
 
-        case .markPaid(let note, let actor):
+        case .markPaid(let note, let actor, let expiredSessionID):
             if state.status.hasReceivedPayment {
                 return .noOp(reason: "order is already \(state.status.rawValue)")
             }
+            guard state.currentSessionID == expiredSessionID else {
+                // Another actor (retry-session) made a new attempt after the admin's request expired its
+                // session: that new session may be open and payable.
+                return .noOp(reason: staleSessionReason)
+            }
             return acceptPayment(
-                state, paymentIntentID: nil, amount: state.amountTotal,
+                state,
+                Payment(
+                    kind: .manual, paymentIntentID: nil, sessionID: nil, amount: state.amountTotal,
+                    currency: state.currency),
                 reason: "marked paid by \(actor): \(note)")
 
         case .beginRetry:
@@ -163,7 +182,15 @@ public enum OrderStateMachine {
             next.fulfillmentStatus = .pending
             next.fulfillmentError = nil
             clearFulfillmentAttention(&next, error: state.fulfillmentError)
-            return .transition(next, effects: [.enqueueFulfillment], reason: "fulfillment retried")
+            var effects: [OrderEffect] = []
+            var reason = "fulfillment retried"
+            if !state.stockReserved {
+                // Paid without a unit: fulfillment needs one (out_of_stock aborts the retry otherwise).
+                effects += [.reserveStock, .commitStock]
+                next.stockReserved = true
+                reason += " with its stock taken again"
+            }
+            return .transition(next, effects: effects + [.enqueueFulfillment], reason: reason)
 
         case .reservationExpired:
             guard state.status == .pendingPayment, state.currentSessionID == nil else {
@@ -195,8 +222,56 @@ public enum OrderStateMachine {
                 next.stockReserved = false
             }
             return .transition(next, effects: effects, reason: "cancelled: \(reason)")
+
+        case .releaseEndedReservation:
+            guard [.failed, .expired, .cancelled].contains(state.status), state.stockReserved else {
+                return .noOp(reason: "order is \(state.status.rawValue) and holds no reservation to release")
+            }
+            var next = state
+            next.stockReserved = false
+            return .transition(
+                next, effects: [.releaseStock],
+                reason: "released stock still reserved by a \(state.status.rawValue) order")
+
+        case .requeueFulfillment:
+            guard [.paid, .refunded].contains(state.status), state.fulfillmentStatus == .pending else {
+                return .noOp(reason: "fulfillment is not pending: order is \(state.triple)")
+            }
+            guard state.stockReserved else {
+                return .noOp(reason: "no fulfillment without a unit: the order holds no stock")
+            }
+            return .transition(
+                state, effects: [.enqueueFulfillment], reason: "fulfillment pending without a live job: enqueued again")
         }
     }
+
+    /// The no-op reason of a mark-paid whose expired session is no longer the order's current one.
+    static let staleSessionReason = "the order's session changed after mark-paid expired it"
+
+    /// Re-decides a transition whose ``OrderEffect/reacquireStockOrFlag`` could not take the stock of
+    /// `productID` again (someone else bought the last units): the money is kept, fulfillment is
+    /// held (fulfillment `failed`, nothing enqueued) and the order needs attention ("paid, out of
+    /// stock"), added to any reason already there. Only an admin's retry-fulfillment (which must take
+    /// the stock) or a refund moves it on. Pure.
+    public static func outOfStock(_ decision: OrderDecision, productID: String) -> OrderDecision {
+        guard case .transition(var next, var effects, var reason) = decision else { return decision }
+        effects.removeAll { $0 == .reacquireStockOrFlag || $0 == .enqueueFulfillment || $0 == .commitStock }
+        next.stockReserved = false
+        let part = outOfStockPrefix + productID
+        reason += "; stock of \(productID) could not be taken again"
+        if next.status == .paid {
+            next.fulfillmentStatus = .failed
+            next.fulfillmentError = notFulfilledPrefix + part
+        }
+        next.attentionReason = appendingAttention(next, part)
+        next.needsAttention = true
+        if !effects.contains(.enqueueNotification(.needsAttention)) {
+            effects.append(.enqueueNotification(.needsAttention))
+        }
+        return .transition(next, effects: effects, reason: reason)
+    }
+
+    static let outOfStockPrefix = "paid, out of stock: "
 
     // MARK: - Rules
 
@@ -208,28 +283,30 @@ public enum OrderStateMachine {
         .noOp(reason: "order is \(state.status.rawValue); a paid order is never downgraded")
     }
 
-    /// Money arrived. Wins over failed/expired/cancelled; a second, different payment of an already
-    /// paid order is flagged for an operator (someone must refund one of them).
-    private static func acceptPayment(
-        _ state: OrderState, paymentIntentID: String?, amount: Int64?, currencyMismatch: String? = nil,
-        reason: String
-    ) -> OrderDecision {
+    /// Money arrived: `payment` becomes a row of the ledger. Wins over failed/expired/cancelled; a
+    /// payment already recorded (same PaymentIntent or session, or a second manual one) changes
+    /// nothing; any other payment of an order that already received money is its own row and flags the
+    /// order for an operator (someone must refund one of them), never merged into the first.
+    private static func acceptPayment(_ state: OrderState, _ payment: Payment, reason: String) -> OrderDecision {
+        if state.payments.contains(where: { $0.isSame(as: payment) }) {
+            return .noOp(reason: "payment \(payment.label) is already recorded")
+        }
         if state.status.hasReceivedPayment {
-            // Any other PaymentIntent is a second payment: also when the order was marked paid by an
-            // admin (no intent known) or already needs attention for something else. Flagged once
-            // per intent (its id is kept in the attention reason).
-            if let paymentIntentID, paymentIntentID != state.paymentIntentID,
-                !(state.attentionReason ?? "").contains(paymentIntentID)
-            {
-                var next = state
-                let first = state.paymentIntentID.map { "by \($0)" } ?? "without a payment intent (marked paid)"
-                let flag = "second payment \(paymentIntentID) for an order already paid \(first): refund one"
-                next.needsAttention = true
-                next.attentionReason = [state.needsAttention ? state.attentionReason : nil, flag]
-                    .compactMap { $0 }.joined(separator: "; ")
-                return .transition(next, effects: [.enqueueNotification(.needsAttention)], reason: flag)
+            guard payment.amount > 0 else { return .noOp(reason: "order is already \(state.status.rawValue)") }
+            var next = state
+            next.payments.append(payment)
+            removeUnconfirmed(&next, sessionID: payment.sessionID)
+            let first =
+                state.payments.first.map {
+                    $0.kind == .manual ? "without a payment intent (marked paid)" : "by \($0.label)"
+                } ?? "before"
+            let flag = "second payment \(payment.label) for an order already paid \(first): refund one"
+            if payment.isFullyRefunded {
+                return .transition(next, effects: [], reason: flag + " (already refunded)")
             }
-            return .noOp(reason: "order is already \(state.status.rawValue)")
+            next.needsAttention = true
+            next.attentionReason = appendingAttention(state, flag)
+            return .transition(next, effects: [.enqueueNotification(.needsAttention)], reason: flag)
         }
         var next = state
         var effects: [OrderEffect] = []
@@ -240,29 +317,32 @@ public enum OrderStateMachine {
         next.status = .paid
         next.paymentStatus = .paid
         next.fulfillmentStatus = .pending
-        next.paymentIntentID = paymentIntentID ?? state.paymentIntentID
-        next.amountReceived = amount ?? state.amountTotal
+        next.paymentIntentID = payment.paymentIntentID ?? state.paymentIntentID
+        next.payments.append(payment)
+        removeUnconfirmed(&next, sessionID: payment.sessionID)
         next.failureReason = nil
-        if !state.stockReserved {
+        if state.stockReserved {
+            effects.append(.commitStock)
+        } else {
             effects.append(.reacquireStockOrFlag)
             next.stockReserved = true
         }
-        if state.status == .cancelled, !state.needsAttention {
+        if state.status == .cancelled {
+            next.attentionReason = appendingAttention(next, "paid after it was cancelled")
             next.needsAttention = true
-            next.attentionReason = "paid after it was cancelled"
             effects.append(.enqueueNotification(.needsAttention))
         }
-        if state.amountRefunded > 0, state.amountRefunded >= state.amountTotal {
-            // The refund arrived before the payment: the money already went back.
+        if payment.isFullyRefunded {
+            // The refund arrived before the payment's own event: the money already went back.
             next.status = .refunded
             next.paymentStatus = .refunded
             next.fulfillmentStatus = state.fulfillmentStatus
             return .transition(next, effects: effects, reason: why + "; already fully refunded")
         }
         let mismatch = [
-            next.amountReceived != state.amountTotal
-                ? "received \(next.amountReceived), order total \(state.amountTotal)" : nil,
-            currencyMismatch,
+            payment.amount != state.amountTotal ? "received \(payment.amount), order total \(state.amountTotal)" : nil,
+            payment.currency != state.currency.lowercased()
+                ? "currency \(payment.currency), order currency \(state.currency)" : nil,
         ].compactMap { $0 }
         if !mismatch.isEmpty {
             // Not what the order costs: keep the money on record, fulfil nothing, let an operator decide
@@ -270,8 +350,7 @@ public enum OrderStateMachine {
             let problem = mismatchPrefix + mismatch.joined(separator: "; ")
             next.fulfillmentStatus = .failed
             next.fulfillmentError = notFulfilledPrefix + mismatch.joined(separator: "; ")
-            next.attentionReason = [next.needsAttention ? next.attentionReason : nil, problem]
-                .compactMap { $0 }.joined(separator: "; ")
+            next.attentionReason = appendingAttention(next, problem)
             if !effects.contains(.enqueueNotification(.needsAttention)) {
                 effects.append(.enqueueNotification(.needsAttention))
             }
@@ -280,6 +359,48 @@ public enum OrderStateMachine {
         }
         effects.append(.enqueueFulfillment)
         return .transition(next, effects: effects, reason: why)
+    }
+
+    /// Stripe said a session was paid but not how much or in which currency: nothing is confirmed by
+    /// assuming. The order is flagged once and, while pending, checked at Stripe at once (the
+    /// retrieved session carries both); a later payment with its amount removes the flag.
+    private static func unconfirmedPayment(_ state: OrderState, sessionID: String) -> OrderDecision {
+        if state.payments.contains(where: { $0.sessionID == sessionID }) {
+            return .noOp(reason: "payment of session \(sessionID) is already recorded")
+        }
+        let part = unconfirmedPart(sessionID)
+        if state.needsAttention, (state.attentionReason ?? "").contains(part) {
+            return .noOp(reason: part + "; already flagged")
+        }
+        var next = state
+        next.needsAttention = true
+        next.attentionReason = appendingAttention(state, part)
+        let effects: [OrderEffect] =
+            state.status == .pendingPayment ? [.requestStripeCheck] : [.enqueueNotification(.needsAttention)]
+        return .transition(next, effects: effects, reason: part + "; confirmed only from the session at Stripe")
+    }
+
+    static func unconfirmedPart(_ sessionID: String) -> String {
+        "payment of session \(sessionID) reported without amount or currency"
+    }
+
+    private static func removeUnconfirmed(_ next: inout OrderState, sessionID: String?) {
+        guard let sessionID else { return }
+        removeAttention(&next, part: unconfirmedPart(sessionID))
+    }
+
+    /// Removes `part` (one of the "; "-joined reasons) from the attention reason; the order keeps
+    /// needing attention while any other reason remains.
+    static func removeAttention(_ next: inout OrderState, part: String) {
+        guard next.needsAttention, var remaining = next.attentionReason, remaining.contains(part) else { return }
+        if let range = remaining.firstRange(of: "; " + part) {
+            remaining.removeSubrange(range)
+        } else if let range = remaining.firstRange(of: part) {
+            remaining.removeSubrange(range)
+            if remaining.hasPrefix("; ") { remaining.removeFirst(2) }
+        }
+        next.needsAttention = !remaining.isEmpty
+        next.attentionReason = remaining.isEmpty ? nil : remaining
     }
 
     private static func completedUnpaid(
@@ -342,30 +463,57 @@ public enum OrderStateMachine {
         }
     }
 
+    /// A refund applies to the order's Stripe payment with that PaymentIntent, cumulatively (never
+    /// decreasing, never above what that payment received); never to a manual payment. A charge Stripe
+    /// refunded was paid, so a refund of a PaymentIntent the ledger does not know yet (its payment's
+    /// event is late) records that payment from the charge first, with the refund. The order is
+    /// `refunded` only when every payment is refunded in full.
     private static func refund(
-        _ state: OrderState, paymentIntentID: String?, amountRefunded: Int64, amount: Int64
+        _ state: OrderState, paymentIntentID: String?, amountRefunded: Int64, amount: Int64, currency: String?
     ) -> OrderDecision {
-        if let paymentIntentID, let known = state.paymentIntentID, paymentIntentID != known {
-            return .noOp(reason: "refund of payment intent \(paymentIntentID), not the order's")
+        guard let paymentIntentID else {
+            return .noOp(reason: "refund without a payment intent matches no payment")
         }
-        guard amountRefunded > state.amountRefunded else {
+        guard
+            let index = state.payments.firstIndex(where: { $0.kind == .stripe && $0.paymentIntentID == paymentIntentID }
+            )
+        else {
+            guard let currency, amount > 0, amountRefunded > 0 else {
+                return .noOp(
+                    reason: "refund of payment intent \(paymentIntentID), which the order's ledger does not know")
+            }
+            let payment = Payment(
+                kind: .stripe, paymentIntentID: paymentIntentID, sessionID: nil, amount: amount,
+                currency: currency.lowercased(), amountRefunded: min(amountRefunded, amount))
+            return acceptPayment(
+                state, payment,
+                reason: "payment \(paymentIntentID) recorded from its refunded charge (\(amountRefunded))")
+        }
+        let recorded = state.payments[index]
+        let total = min(amountRefunded, recorded.amount)
+        guard total > recorded.amountRefunded else {
             return .noOp(
-                reason: "refunded total \(amountRefunded) is not above the recorded \(state.amountRefunded)")
+                reason:
+                    "refunded total \(amountRefunded) of \(paymentIntentID) is not above the recorded \(recorded.amountRefunded)"
+            )
         }
         var next = state
-        next.amountRefunded = amountRefunded
-        let full = amountRefunded >= state.amountTotal || (amount > 0 && amountRefunded >= amount)
-        guard state.status.hasReceivedPayment else {
-            return .transition(
-                next, effects: [], reason: "refund of \(amountRefunded) recorded before the payment")
+        next.payments[index].amountRefunded = total
+        let paymentDone = next.payments[index].isFullyRefunded
+        if paymentDone, next.needsAttention, let reason = next.attentionReason,
+            let start = reason.firstRange(of: "second payment \(paymentIntentID) "),
+            let end = reason[start.lowerBound...].firstRange(of: ": refund one")
+        {
+            // The duplicate payment an operator was asked to refund is refunded.
+            removeAttention(&next, part: String(reason[start.lowerBound..<end.upperBound]))
         }
-        if full, state.status != .refunded {
+        let what = paymentDone ? "refunded" : "partially refunded"
+        if next.amountRefunded >= next.amountReceived, [.paid, .confirmed].contains(state.status) {
             next.status = .refunded
             next.paymentStatus = .refunded
-            return .transition(next, effects: [], reason: "fully refunded (\(amountRefunded))")
+            return .transition(next, effects: [], reason: "fully refunded (\(next.amountRefunded))")
         }
-        return .transition(
-            next, effects: [], reason: "\(full ? "refunded" : "partially refunded"): total \(amountRefunded)")
+        return .transition(next, effects: [], reason: "payment \(paymentIntentID) \(what): total \(total)")
     }
 
     private static func fulfillmentSucceeded(_ state: OrderState, reference: String?) -> OrderDecision {
@@ -430,7 +578,8 @@ public enum OrderStateMachine {
     /// withheld for, which an operator accepts by retrying fulfillment.
     static func fulfillmentAttentionPart(error: String) -> String {
         if error.hasPrefix(notFulfilledPrefix) {
-            return mismatchPrefix + error.dropFirst(notFulfilledPrefix.count)
+            let rest = error.dropFirst(notFulfilledPrefix.count)
+            return rest.hasPrefix(outOfStockPrefix) ? String(rest) : mismatchPrefix + rest
         }
         return "fulfillment failed: \(error)"
     }

@@ -10,8 +10,8 @@ public struct OrderStore: Sendable {
     public init() {}
 
     /// The `orders` columns every read returns, plus the ids of all the order's sessions, the
-    /// PaymentIntents of its superseded sessions, and `created_at` in microseconds (exact, for
-    /// keyset cursors).
+    /// PaymentIntents of its superseded sessions, its payments ledger, and `created_at` in
+    /// microseconds (exact, for keyset cursors).
     static let columns = """
         id, order_number, status, payment_status, fulfillment_status, currency, amount_total, customer_email,
         customer_id, metadata, checkout_session_id, session_attempt, session_checked_at, payment_intent_id,
@@ -22,7 +22,12 @@ public struct OrderStore: Sendable {
             AS session_ids,
         coalesce((SELECT string_agg(s.payment_intent_id, ' ') FROM checkout_sessions s
                   WHERE s.order_id = orders.id AND s.payment_intent_id IS NOT NULL
-                    AND s.id IS DISTINCT FROM orders.checkout_session_id), '') AS retired_payment_intents
+                    AND s.id IS DISTINCT FROM orders.checkout_session_id), '') AS retired_payment_intents,
+        coalesce((SELECT jsonb_agg(jsonb_build_object('kind', p.kind, 'paymentIntentID', p.payment_intent_id,
+                                                      'sessionID', p.session_id, 'amount', p.amount,
+                                                      'currency', p.currency, 'amountRefunded', p.amount_refunded)
+                                   ORDER BY p.id)
+                  FROM payments p WHERE p.order_id = orders.id), '[]'::jsonb) AS payments
         """
 
     // MARK: - Create
@@ -67,10 +72,14 @@ public struct OrderStore: Sendable {
     // MARK: - Read
 
     /// The order, or nil. `forUpdate` locks the row until the transaction ends (every state change
-    /// happens under this lock, so concurrent events on one order are serialised).
+    /// happens under this lock, so concurrent events on one order are serialised) and then reads it
+    /// again: a statement that waited for the lock sees the locked row's new version, but its
+    /// subqueries (sessions, payments) would still see the snapshot from before the wait.
     public func order(_ db: Connection, id: UUID, forUpdate: Bool = false) throws -> OrderRecord? {
-        let sql = "SELECT \(Self.columns) FROM orders WHERE id = $1" + (forUpdate ? " FOR UPDATE" : "")
-        return try db.query(sql, [id]).first.map(Self.decodeOrder)
+        if forUpdate {
+            guard try !db.query("SELECT id FROM orders WHERE id = $1 FOR UPDATE", [id]).isEmpty else { return nil }
+        }
+        return try db.query("SELECT \(Self.columns) FROM orders WHERE id = $1", [id]).first.map(Self.decodeOrder)
     }
 
     /// The order a Checkout Session belongs to (its current or any earlier session), in one query.
@@ -193,7 +202,9 @@ public struct OrderStore: Sendable {
 
     // MARK: - Write
 
-    /// Writes the state-machine fields of `state` and bumps `updated_at`.
+    /// Writes the state-machine fields of `state` and bumps `updated_at`. `amount_received` and
+    /// `amount_refunded` are the sums of `state.payments`, which the caller saves in the same
+    /// transaction (``PaymentStore/save(_:orderID:before:after:)``; a deferred trigger checks both).
     public func saveState(_ db: Connection, orderID: UUID, _ state: OrderState) throws {
         try db.execute(
             """
@@ -278,6 +289,12 @@ public struct OrderStore: Sendable {
             "url", as: String?.self)
     }
 
+    /// Makes the order due for a Stripe check at once: the next reconciler pass and the next
+    /// success-page lookup retrieve its session.
+    public func requestSessionCheck(_ db: Connection, orderID: UUID) throws {
+        try db.execute("UPDATE orders SET session_checked_at = to_timestamp(0) WHERE id = $1", [orderID])
+    }
+
     /// Claims the right to ask Stripe about a pending order's session: sets `session_checked_at` to
     /// now when it is older than `intervalSeconds` (or unset) and says whether it did. Atomic, so of
     /// many concurrent lookups exactly one asks Stripe.
@@ -329,8 +346,8 @@ public struct OrderStore: Sendable {
             fulfillmentStatus: try enumValue(row, "fulfillment_status"), currentSessionID: current,
             sessionIDs: sessionIDs, sessionAttempt: try row.decode("session_attempt"),
             paymentIntentID: try row.decode("payment_intent_id"), retiredPaymentIntentIDs: retired,
-            amountTotal: try row.decode("amount_total"),
-            amountReceived: try row.decode("amount_received"), amountRefunded: try row.decode("amount_refunded"),
+            amountTotal: try row.decode("amount_total"), currency: try row.decode("currency"),
+            payments: try row.decode("payments", as: PostgresJSON.self).decode([Payment].self),
             stockReserved: try row.decode("stock_reserved"), needsAttention: try row.decode("needs_attention"),
             attentionReason: try row.decode("attention_reason"), failureReason: try row.decode("failure_reason"),
             fulfillmentError: try row.decode("fulfillment_error"),

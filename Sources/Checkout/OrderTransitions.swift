@@ -1,52 +1,49 @@
 import Foundation
 import Postgres
 
-/// Applies one ``OrderEvent`` to a locked order inside the caller's transaction: asks the pure
-/// ``OrderStateMachine``, performs the effects (stock, outbox), saves the new state and writes the
-/// history row. Used by the webhook processor, the success-page refresh, sync, retry-session and
-/// the admin commands, so every path follows the same rules.
+/// The one mutation path of an order. Applies one ``OrderEvent`` (from any actor: a Stripe event, the
+/// customer's create/retry, an admin command, the reconciler, the outbox worker's result) to an order
+/// locked in the caller's transaction: asks the pure ``OrderStateMachine`` what it means *now*,
+/// performs the effects (stock ledger, outbox), writes the payments ledger, the order's state and the
+/// history row, all in that one transaction. Stripe is never called here: what Stripe answered comes
+/// in as an event and is re-checked against the locked state.
 struct OrderTransitions: Sendable {
     let orders = OrderStore()
     let products = ProductStore()
+    let payments = PaymentStore()
     let outbox = OutboxStore()
 
     /// Decides and persists. `order` must have been read `FOR UPDATE` in this transaction.
     /// Throws ``CheckoutError/outOfStock(productID:)`` when a ``OrderEffect/reserveStock`` effect
     /// cannot be met (the caller's transaction then rolls back).
-    /// `paidCurrency` is the currency Stripe reports for a payment event (when known): compared with
-    /// the order's, a difference is recorded and nothing is fulfilled.
     func apply(
-        _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil,
-        paidCurrency: String? = nil
+        _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil
     ) throws -> OrderDecision {
-        let mismatch = paidCurrency.flatMap { paid in
-            paid.lowercased() == order.currency.lowercased()
-                ? nil : "currency \(paid), order currency \(order.currency)"
+        var decision = OrderStateMachine.apply(order.state, event)
+        guard decision.newState != nil else { return decision }
+        let needsItems = decision.effects.contains { [.reserveStock, .reacquireStockOrFlag].contains($0) }
+        let items = needsItems ? try orders.items(db, orderID: order.id) : []
+        if decision.effects.contains(.reacquireStockOrFlag),
+            let missing = try products.reserve(db, orderID: order.id, items: items, committed: true)
+        {
+            // Someone else took the units meanwhile: the machine re-decides (money kept, fulfillment held).
+            decision = OrderStateMachine.outOfStock(decision, productID: missing)
         }
-        let decision = OrderStateMachine.apply(order.state, event, currencyMismatch: mismatch)
-        guard case .transition(var next, let effects, var reason) = decision else { return decision }
-        let needsItems = effects.contains { [.releaseStock, .reserveStock, .reacquireStockOrFlag].contains($0) }
-        // Sorted by product so concurrent transactions take product row locks in one order.
-        let items = needsItems ? try orders.items(db, orderID: order.id).sorted { $0.productID < $1.productID } : []
+        guard case .transition(let next, let effects, let reason) = decision else { return decision }
         for effect in effects {
             switch effect {
             case .releaseStock:
-                for item in items { try products.release(db, productID: item.productID, quantity: item.quantity) }
+                try products.releaseReservations(db, orderID: order.id)
             case .reserveStock:
-                for item in items
-                where !(try products.reserve(db, productID: item.productID, quantity: item.quantity)) {
-                    throw CheckoutError.outOfStock(productID: item.productID)
+                if let missing = try products.reserve(db, orderID: order.id, items: items) {
+                    throw CheckoutError.outOfStock(productID: missing)
                 }
+            case .commitStock:
+                try products.commitReservations(db, orderID: order.id)
             case .reacquireStockOrFlag:
-                if let missing = try reacquire(db, items: items) {
-                    next.stockReserved = false
-                    reason += "; stock of \(missing) could not be taken again"
-                    if !next.needsAttention {
-                        next.needsAttention = true
-                        next.attentionReason = "paid after its stock was released; \(missing) is no longer in stock"
-                        try notify(db, order: order, kind: .needsAttention, reason: next.attentionReason!)
-                    }
-                }
+                break  // taken above, before the decision was final
+            case .requestStripeCheck:
+                try orders.requestSessionCheck(db, orderID: order.id)
             case .enqueueFulfillment:
                 try outbox.enqueue(
                     db, kind: "fulfill", orderID: order.id, payload: ["orderId": order.id.lowercased],
@@ -59,6 +56,7 @@ struct OrderTransitions: Sendable {
                     dedupeSuffix: Self.paymentIntentID(of: event))
             }
         }
+        try payments.save(db, orderID: order.id, before: order.state.payments, after: next.payments)
         try orders.saveState(db, orderID: order.id, next)
         // Remember which PaymentIntent belonged to which session, so once the session is superseded
         // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs). Written when
@@ -76,25 +74,12 @@ struct OrderTransitions: Sendable {
         }
         try orders.insertHistory(
             db, orderID: order.id, state: next, reason: reason, actor: actor, stripeEventID: stripeEventID)
-        return .transition(next, effects: effects, reason: reason)
-    }
-
-    /// Takes every item's stock again, all or nothing; returns the first product that is short.
-    private func reacquire(_ db: Connection, items: [OrderItemRecord]) throws -> String? {
-        var taken: [OrderItemRecord] = []
-        for item in items {
-            guard try products.reserve(db, productID: item.productID, quantity: item.quantity) else {
-                for done in taken { try products.release(db, productID: done.productID, quantity: done.quantity) }
-                return item.productID
-            }
-            taken.append(item)
-        }
-        return nil
+        return decision
     }
 
     private static func sessionID(of event: OrderEvent) -> String? {
         switch event {
-        case .sessionCompleted(let sessionID, _, _, _), .asyncPaymentSucceeded(let sessionID, _, _),
+        case .sessionCompleted(let sessionID, _, _, _, _), .asyncPaymentSucceeded(let sessionID, _, _, _),
             .asyncPaymentFailed(let sessionID, _, _), .sessionExpired(let sessionID):
             return sessionID
         default:
@@ -104,7 +89,8 @@ struct OrderTransitions: Sendable {
 
     private static func paymentIntentID(of event: OrderEvent) -> String? {
         switch event {
-        case .sessionCompleted(_, _, let paymentIntentID, _), .asyncPaymentSucceeded(_, let paymentIntentID, _):
+        case .sessionCompleted(_, _, let paymentIntentID, _, _), .asyncPaymentSucceeded(_, let paymentIntentID, _, _),
+            .chargeRefunded(let paymentIntentID, _, _, _):
             return paymentIntentID
         default:
             return nil

@@ -98,7 +98,7 @@ public struct PaymentSession: Sendable, Equatable {
         case .complete:
             return .sessionCompleted(
                 sessionID: id, paymentStatus: paymentStatus ?? .unpaid, paymentIntentID: paymentIntentID,
-                amountTotal: amountTotal)
+                amountTotal: amountTotal, currency: currency)
         case .expired:
             return .sessionExpired(sessionID: id)
         case .open, .unknown:
@@ -110,18 +110,19 @@ public struct PaymentSession: Sendable, Equatable {
 /// Why a gateway call failed, reduced to what the domain acts on.
 public enum PaymentGatewayError: Error, Sendable, Equatable {
     /// Stripe answered 4xx (other than 409/429, without `Stripe-Should-Retry: true`). Not retried as is;
-    /// see ``isPermanent`` for the ones that prove the request can never succeed.
+    /// see ``isInvalidRequest`` for the ones that prove the request can never succeed.
     case rejected(status: Int, type: String?, code: String?, message: String)
     /// Stripe unreachable, timed out, 5xx, 409 or 429 (or said `Stripe-Should-Retry: true`) after the
     /// client's bounded retries. Retryable later.
     case unavailable(String)
 
-    /// True only when the same request can never succeed, so giving up on it (e.g. cancelling the order
-    /// and releasing its stock) is safe: a 400 `invalid_request_error` (our parameters are wrong) or a
-    /// 401/403 (our key is wrong). A 400 `idempotency_error`, a 402, a 404 … are not proof of that.
-    public var isPermanent: Bool {
+    /// True only when this request can never succeed, so giving up on it (cancelling a new order and
+    /// releasing its stock) is safe: a 400 `invalid_request_error` (our parameters are wrong). A
+    /// 401/403 (our key is wrong: an operator fixes it), a 400 `idempotency_error`, a 402, a 404 … are
+    /// not proof of that.
+    public var isInvalidRequest: Bool {
         guard case .rejected(let status, let type, _, _) = self else { return false }
-        return (status == 400 && type == "invalid_request_error") || status == 401 || status == 403
+        return status == 400 && type == "invalid_request_error"
     }
 
     /// True when Stripe said the resource does not exist (404 / `resource_missing`).

@@ -43,10 +43,12 @@ public struct StripeEventMapping: Sendable, Equatable {
             case "checkout.session.completed":
                 self.event = .sessionCompleted(
                     sessionID: session.id, paymentStatus: snapshot.paymentStatus ?? .unpaid,
-                    paymentIntentID: session.paymentIntent, amountTotal: session.amountTotal)
+                    paymentIntentID: session.paymentIntent, amountTotal: session.amountTotal,
+                    currency: session.currency)
             case "checkout.session.async_payment_succeeded":
                 self.event = .asyncPaymentSucceeded(
-                    sessionID: session.id, paymentIntentID: session.paymentIntent, amountTotal: session.amountTotal)
+                    sessionID: session.id, paymentIntentID: session.paymentIntent, amountTotal: session.amountTotal,
+                    currency: session.currency)
             case "checkout.session.async_payment_failed":
                 self.event = .asyncPaymentFailed(
                     sessionID: session.id, paymentIntentID: session.paymentIntent, reason: "delayed payment failed")
@@ -66,8 +68,10 @@ public struct StripeEventMapping: Sendable, Equatable {
         case ("charge.refunded", .charge(let charge)):
             orderIDHint = charge.metadata["order_id"].flatMap(UUID.init(uuidString:))
             paymentIntentID = charge.paymentIntent
+            currency = charge.currency
             self.event = .chargeRefunded(
-                paymentIntentID: charge.paymentIntent, amountRefunded: charge.amountRefunded, amount: charge.amount)
+                paymentIntentID: charge.paymentIntent, amountRefunded: charge.amountRefunded, amount: charge.amount,
+                currency: charge.currency)
         default:
             self.event = nil
         }

@@ -136,8 +136,7 @@ public final class WebhookProcessor: Sendable {
             }
         }
         let decision = try transitions.apply(
-            db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id,
-            paidCurrency: mapping.currency)
+            db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id)
         switch decision {
         case .transition(_, _, let reason):
             try events.recordResult(db, id: event.id, orderID: orderID, result: "applied", detail: reason)

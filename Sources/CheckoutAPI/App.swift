@@ -6,7 +6,8 @@ import Postgres
 /// The HTTP face of checkout-server: every route of API.md §2–§3 plus the operations endpoints,
 /// wired to the domain, behind the middleware chain.
 ///
-/// Middleware, outermost first: access log + metrics (one line per request) → static pages
+/// Middleware, outermost first: access log + metrics (one line per request) → `Cache-Control: no-store`
+/// unless a response chose its own → static pages
 /// (`/demo/`, `/admin/`) → CORS (public routes)
 /// → rate limit (public POSTs) → admin auth (`/api/admin/*`) → router. Each route handler is wrapped by ``route(_:_:body:_:)``, which checks the
 /// body's media type and turns any thrown error into the API error shape through ``ErrorMapper``
@@ -44,6 +45,7 @@ public final class App: Sendable {
         registerOperationsRoutes()
         let patterns = RoutePatterns(router.routes.map(\.pattern))
         router.use(AccessLogMiddleware(logger: logger, metrics: metrics, patterns: patterns))
+        router.use(NoStoreMiddleware())
         router.use(StaticFiles(webDir: config.webDirectory, demo: config.demoEnabled, logger: logger))
         router.use(CORSMiddleware(allowedOrigins: config.corsAllowedOrigins))
         if config.rateLimitPerMinute > 0 {

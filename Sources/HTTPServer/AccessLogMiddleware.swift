@@ -1,6 +1,6 @@
 /// One line of access log: what was asked, what was answered, how long it took.
 public struct AccessLogEntry: Sendable {
-    /// The request method.
+    /// The request method (use `method.label` as a metrics label: it is bounded).
     public var method: HTTPMethod
     /// The decoded path (no query string: queries may carry tokens).
     public var path: String

@@ -12,7 +12,8 @@
 ///   body (408 then close).
 /// - Back-pressure: when unsent output exceeds `maxWriteBuffer`, it stops parsing (and asks not to be
 ///   read) until the client catches up; while a handler runs, it reads ahead at most `readAheadLimit`.
-/// - Errors it generates (400, 408, 413, 431, …) use `HTTPError`'s JSON shape and close the connection.
+/// - Errors it generates (400, 408, 413, 431, 501, …) use `HTTPError`'s JSON shape and close the
+///   connection; once the request line said `HEAD`, they carry the length of that body but not the body.
 public struct HTTPConnectionStateMachine: Sendable {
     /// Timeouts in nanoseconds of the caller's monotonic clock.
     public struct Timeouts: Sendable, Equatable {
@@ -234,7 +235,8 @@ public struct HTTPConnectionStateMachine: Sendable {
     ) {
         let response = error.response(requestID: RequestID.generate())
         let bytes = HTTPResponseEncoder.encode(
-            response, headOnly: false, keepAlive: false, requestVersionMinor: requestVersionMinor, date: date)
+            response, headOnly: parser.currentMethod == .head, keepAlive: false,
+            requestVersionMinor: requestVersionMinor, date: date)
         actions.append(.write(bytes))
         pendingOutput += bytes.count
         close(into: &actions)

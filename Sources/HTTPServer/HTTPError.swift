@@ -64,11 +64,13 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         return Array(out.utf8)
     }
 
-    /// The complete error response: status, `headers`, `Content-Type: application/json` and the JSON
-    /// body. This is the only place an error becomes bytes.
+    /// The complete error response: status, `headers`, `Content-Type: application/json`,
+    /// `Cache-Control: no-store` (an error is about one request: no shared cache may keep it) and the
+    /// JSON body. This is the only place an error becomes bytes.
     public func response(requestID: String) -> HTTPResponse {
         var headers = self.headers
         headers.replaceOrAdd("Content-Type", "application/json")
+        headers.replaceOrAdd("Cache-Control", "no-store")
         headers.replaceOrAdd("X-Request-Id", requestID)
         return HTTPResponse(status: status, headers: headers, body: jsonBody(requestID: requestID))
     }

@@ -1,7 +1,9 @@
 /// An HTTP request method.
 ///
-/// A struct rather than an enum so any valid token (e.g. `PROPFIND`) can be represented and routed to
-/// 405 instead of failing to parse. Methods are case-sensitive (RFC 9110 §9.1).
+/// A struct rather than an enum so tables and tests can name any token. The parser only lets the methods
+/// in `known` through: any other token (e.g. `PROPFIND`, `MKCOLA`) is answered 501 before routing
+/// (RFC 9110 §9.1: an unrecognized method SHOULD get 501), so an invented method can never become a
+/// route lookup, a log field or a metrics label. Methods are case-sensitive.
 public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The method token as sent, e.g. `GET`.
     public var rawValue: String
@@ -18,6 +20,16 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let delete = HTTPMethod("DELETE")
     public static let patch = HTTPMethod("PATCH")
     public static let options = HTTPMethod("OPTIONS")
+
+    /// The methods this server implements; any other token is 501 `not_implemented`. CONNECT and TRACE
+    /// are left out on purpose (no proxying, no echoing requests back).
+    public static let known: Set<HTTPMethod> = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    /// Whether this is one of `known`.
+    public var isKnown: Bool { Self.known.contains(self) }
+
+    /// A bounded label for logs and metrics: the token when it is one of `known`, else `other`.
+    public var label: String { isKnown ? rawValue : "other" }
 
     public var description: String { rawValue }
 }

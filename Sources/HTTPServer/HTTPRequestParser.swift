@@ -9,6 +9,9 @@
 ///   `Content-Length` and `Transfer-Encoding`, a repeated or malformed `Content-Length`, any transfer
 ///   coding other than exactly `chunked`, bare LF or CR, obs-fold, whitespace before a colon and invalid
 ///   token characters are all errors. After an error the parser stays failed; the connection must close.
+/// - Methods outside `HTTPMethod.known` are 501 as soon as the request line is in, and chunk-size lines
+///   follow RFC 9112 §7.1.1 exactly (`chunk-size *( BWS ";" BWS name [ BWS "=" BWS value ] )`, the value
+///   a token or a balanced quoted-string): `2;`, `a ` or `1;a="x` are 400.
 ///
 /// Use: `append` received bytes, then call `next()` until it answers `.needMore`. Bodies are limited by
 /// `maxBodyBytes` before they are read (declared length, or each announced chunk size).
@@ -38,6 +41,7 @@ public struct HTTPRequestParser: Sendable {
         case versionNotSupported
         case unsupportedTransferCoding
         case expectationFailed
+        case methodNotImplemented
 
         /// The error response for this parse error.
         public var httpError: HTTPError {
@@ -57,6 +61,8 @@ public struct HTTPRequestParser: Sendable {
                 HTTPError(.notImplemented, code: "not_implemented", message: "unsupported transfer coding")
             case .expectationFailed:
                 HTTPError(.expectationFailed, code: "expectation_failed", message: "unsupported expectation")
+            case .methodNotImplemented:
+                HTTPError(.notImplemented, code: "not_implemented", message: "request method is not implemented")
             }
         }
     }
@@ -91,6 +97,8 @@ public struct HTTPRequestParser: Sendable {
     // Head in progress.
     private var headBytes = 0
     private var requestLine: (method: HTTPMethod, target: String, minor: Int)?
+    /// Method of the request being received (kept after an error, so its answer can honour HEAD).
+    private var method: HTTPMethod?
     private var headers = HTTPHeaders()
 
     // Body in progress.
@@ -108,6 +116,10 @@ public struct HTTPRequestParser: Sendable {
 
     /// Whether part of a request has been received (a byte of a head, or a head whose body is pending).
     public var hasPartialRequest: Bool { phase != .head || headBytes > 0 || bufferedByteCount > 0 }
+
+    /// The method of the request being received or that failed, once its request line is in: an answer
+    /// to a `HEAD` carries no body, errors and timeouts included (RFC 9110 §9.3.2).
+    public var currentMethod: HTTPMethod? { method }
 
     /// Whether the current request's head is complete and its body is being read.
     public var isReadingBody: Bool { phase != .head && phase != .failed }
@@ -255,7 +267,10 @@ public struct HTTPRequestParser: Sendable {
             // RFC 9112 §2.2: ignore empty lines before the request line (bounded by the header budget).
             if range.isEmpty { return nil }
             switch parseRequestLine(range) {
-            case .success(let line): requestLine = line
+            case .success(let line):
+                method = line.0
+                guard line.0.isKnown else { return fail(.methodNotImplemented) }
+                requestLine = line
             case .failure(let error): return fail(error)
             }
             return nil
@@ -383,6 +398,7 @@ public struct HTTPRequestParser: Sendable {
         headBytes = 0
         switch framing {
         case .none:
+            self.method = nil
             return .request(head, body: [])
         case .length(let length):
             self.head = head
@@ -415,16 +431,7 @@ public struct HTTPRequestParser: Sendable {
             i += 1
         }
         if i == line.startIndex { return fail(.badRequest("invalid chunk size")) }
-        // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): bounded by the line budget, may not
-        // contain control characters; its content is ignored.
-        var rest = line[i...].drop(while: { $0 == 32 || $0 == 9 })
-        if let first = rest.first {
-            guard first == UInt8(ascii: ";") else { return fail(.badRequest("invalid chunk size")) }
-            rest = rest.dropFirst()
-            for byte in rest where (byte < 0x20 && byte != 9) || byte == 0x7F {
-                return fail(.badRequest("invalid chunk extension"))
-            }
-        }
+        guard Self.isValidChunkExtensions(line[i...]) else { return fail(.badRequest("invalid chunk extension")) }
         if size == 0 {
             phase = .trailers
             return nil
@@ -435,12 +442,76 @@ public struct HTTPRequestParser: Sendable {
         return nil
     }
 
+    /// RFC 9112 §7.1.1: `*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`, where a name is
+    /// a token and a value a token or a quoted-string (RFC 9110 §5.6.4). Contents are ignored.
+    static func isValidChunkExtensions(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var i = bytes.startIndex
+        let end = bytes.endIndex
+        func skipBWS() { while i < end && (bytes[i] == 32 || bytes[i] == 9) { i += 1 } }
+        func token() -> Bool {
+            let start = i
+            while i < end && isTokenByte(bytes[i]) { i += 1 }
+            return i > start
+        }
+        while i < end {
+            skipBWS()
+            guard i < end, bytes[i] == UInt8(ascii: ";") else { return false }
+            i += 1
+            skipBWS()
+            guard token() else { return false }
+            let afterName = i
+            skipBWS()
+            guard i < end, bytes[i] == UInt8(ascii: "=") else {
+                // No value: the next ";" follows, or the line ends right here (BWS only precedes ";").
+                if i == end && i != afterName { return false }
+                continue
+            }
+            i += 1
+            skipBWS()
+            guard i < end else { return false }
+            if bytes[i] == UInt8(ascii: "\"") {
+                i += 1
+                var closed = false
+                while i < end {
+                    let byte = bytes[i]
+                    if byte == UInt8(ascii: "\"") {
+                        closed = true
+                        i += 1
+                        break
+                    }
+                    if byte == UInt8(ascii: "\\") {
+                        i += 1
+                        guard i < end, isQuotedPairByte(bytes[i]) else { return false }
+                    } else if !isQDTextByte(byte) {
+                        return false
+                    }
+                    i += 1
+                }
+                guard closed else { return false }
+            } else if !token() {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// qdtext: HTAB, SP, VCHAR except `"` and `\`, obs-text.
+    @inline(__always) static func isQDTextByte(_ byte: UInt8) -> Bool {
+        byte == 9 || byte == 32 || byte == 0x21 || (byte >= 0x23 && byte <= 0x5B) || (byte >= 0x5D && byte != 0x7F)
+    }
+
+    /// The byte after a backslash in a quoted-pair: HTAB, SP, VCHAR, obs-text.
+    @inline(__always) static func isQuotedPairByte(_ byte: UInt8) -> Bool {
+        byte == 9 || (byte >= 0x20 && byte != 0x7F)
+    }
+
     // MARK: Helpers
 
     private mutating func finish() -> Output {
         let head = self.head!
         let body = self.body
         self.head = nil
+        method = nil
         self.body = []
         phase = .head
         return .request(head, body: body)

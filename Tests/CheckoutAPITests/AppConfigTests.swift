@@ -37,28 +37,65 @@ struct AppConfigTests {
         #expect(c.httpMaxBodyBytes == 1 << 20)
     }
 
-    /// (variable, value) pairs that must load.
-    static let good: [(String, String)] = [
-        ("PORT", "0"), ("PORT", "65535"), ("PORT", " 9000 "), ("DB_POOL_SIZE", "1"), ("DB_POOL_SIZE", "200"),
-        ("STRIPE_SECRET_KEY", "sk_live_abc"), ("STRIPE_SECRET_KEY", "rk_test_abc"),
-        ("STRIPE_API_BASE", "http://127.0.0.1:12111"),
-        ("STRIPE_WEBHOOK_SECRET", "whsec_a"), ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b"),
-        ("STRIPE_WEBHOOK_TOLERANCE", "1"), ("PUBLIC_ORIGIN", "https://shop.example"),
-        ("PUBLIC_ORIGIN", "https://shop.example:8443/"),
-        ("CORS_ALLOWED_ORIGINS", "https://a.example,https://b.example"),
-        ("CORS_ALLOWED_ORIGINS", "*"), ("ADMIN_TOKEN", "x"), ("APP_ENV", "test"), ("APP_ENV", "Staging"),
-        ("CHECKOUT_SESSION_TTL", "1800"), ("CHECKOUT_SESSION_TTL", "86400"), ("ORDER_NUMBER_PREFIX", "SHOP2"),
-        ("FULFILLMENT_WEBHOOK_URL", "https://supplier.example/orders"),
-        ("NOTIFY_WEBHOOK_URL", "https://hooks.slack.example/services/T/B/X"), ("RECONCILE_INTERVAL", "0"),
-        ("RECONCILE_INTERVAL", "60"), ("LOG_LEVEL", "DEBUG"), ("LOG_LEVEL", "trace"), ("LOG_FORMAT", "text"),
-        ("HTTP_WORKER_THREADS", "4"), ("HTTP_MAX_BODY_BYTES", "2048"), ("SHUTDOWN_GRACE", "0"),
-        ("ADMIN_TOKEN", ""),  // empty = unset
-        ("STRIPE_WEBHOOK_SECRET", ""),
+    /// (variable, value, what the loaded config then holds, as ``observed(_:_:)`` renders it).
+    static let good: [(String, String, String)] = [
+        ("PORT", "0", "0"), ("PORT", "65535", "65535"), ("PORT", " 9000 ", "9000"), ("DB_POOL_SIZE", "1", "1"),
+        ("DB_POOL_SIZE", "200", "200"), ("STRIPE_SECRET_KEY", "sk_live_abc", "sk_live_abc"),
+        ("STRIPE_SECRET_KEY", "rk_test_abc", "rk_test_abc"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:12111", "http://127.0.0.1:12111"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_a", "whsec_a"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b", "whsec_a|whsec_b"),
+        ("STRIPE_WEBHOOK_TOLERANCE", "1", "1"), ("PUBLIC_ORIGIN", "https://shop.example", "https://shop.example"),
+        ("PUBLIC_ORIGIN", "https://shop.example:8443/", "https://shop.example:8443"),
+        ("CORS_ALLOWED_ORIGINS", "https://a.example,https://b.example", "https://a.example|https://b.example"),
+        ("CORS_ALLOWED_ORIGINS", "*", "*"), ("ADMIN_TOKEN", "x", "x"), ("APP_ENV", "test", "test"),
+        ("APP_ENV", "Staging", "staging"), ("CHECKOUT_SESSION_TTL", "1800", "1800"),
+        ("CHECKOUT_SESSION_TTL", "86400", "86400"), ("ORDER_NUMBER_PREFIX", "SHOP2", "SHOP2"),
+        ("FULFILLMENT_WEBHOOK_URL", "https://supplier.example/orders", "https://supplier.example/orders"),
+        (
+            "NOTIFY_WEBHOOK_URL", "https://hooks.slack.example/services/T/B/X",
+            "https://hooks.slack.example/services/T/B/X"
+        ),
+        ("RECONCILE_INTERVAL", "0", "0"), ("RECONCILE_INTERVAL", "60", "60"), ("LOG_LEVEL", "DEBUG", "debug"),
+        ("LOG_LEVEL", "trace", "trace"), ("LOG_FORMAT", "text", "text"), ("HTTP_WORKER_THREADS", "4", "4"),
+        ("HTTP_MAX_BODY_BYTES", "2048", "2048"), ("SHUTDOWN_GRACE", "0", "0"),
+        ("ADMIN_TOKEN", "", "nil"),  // empty = unset
+        ("STRIPE_WEBHOOK_SECRET", "", ""),
     ]
 
-    @Test("good values load", arguments: good)
-    func goodValue(variable: String, value: String) throws {
-        _ = try load([variable: value])
+    /// The field `variable` sets, rendered as text (lists joined with `|`, nil as `nil`), so a good value
+    /// is checked for what it loads, not only for loading.
+    static func observed(_ c: AppConfig, _ variable: String) -> String? {
+        switch variable {
+        case "PORT": return "\(c.port)"
+        case "DB_POOL_SIZE": return "\(c.dbPoolSize)"
+        case "STRIPE_SECRET_KEY": return c.stripeSecretKey.reveal()
+        case "STRIPE_API_BASE": return c.stripeAPIBase.absoluteString
+        case "STRIPE_WEBHOOK_SECRET": return c.stripeWebhookSecrets.map { $0.reveal() }.joined(separator: "|")
+        case "STRIPE_WEBHOOK_TOLERANCE": return "\(c.stripeWebhookTolerance)"
+        case "PUBLIC_ORIGIN": return c.publicOrigin
+        case "CORS_ALLOWED_ORIGINS": return c.corsAllowedOrigins.joined(separator: "|")
+        case "ADMIN_TOKEN": return c.adminToken?.reveal() ?? "nil"
+        case "APP_ENV": return c.appEnv.rawValue
+        case "CHECKOUT_SESSION_TTL": return "\(c.checkoutSessionTTL)"
+        case "ORDER_NUMBER_PREFIX": return c.orderNumberPrefix
+        case "FULFILLMENT_WEBHOOK_URL": return c.fulfillmentWebhookURL?.absoluteString ?? "nil"
+        case "NOTIFY_WEBHOOK_URL": return c.notifyWebhookURL?.reveal() ?? "nil"
+        case "RECONCILE_INTERVAL": return "\(c.reconcileInterval)"
+        case "LOG_LEVEL": return c.logLevel
+        case "LOG_FORMAT": return c.logFormat.rawValue
+        case "HTTP_WORKER_THREADS": return "\(c.httpWorkerThreads)"
+        case "HTTP_MAX_BODY_BYTES": return "\(c.httpMaxBodyBytes)"
+        case "SHUTDOWN_GRACE": return "\(c.shutdownGrace)"
+        default: return nil
+        }
+    }
+
+    @Test("good values load and are what the config holds", arguments: good)
+    func goodValue(variable: String, value: String, expected: String) throws {
+        let config = try load([variable: value])
+        let got = try #require(Self.observed(config, variable), "no field known for \(variable)")
+        #expect(got == expected)
     }
 
     /// (variable, value, expected line) for values that must stop start-up.

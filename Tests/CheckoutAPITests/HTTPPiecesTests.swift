@@ -55,6 +55,7 @@ struct HTTPPiecesTests {
         metrics.recordRequest(method: "GET", route: "/healthz", status: 200, seconds: 0.2)
         metrics.recordWebhook(type: "checkout.session.completed", result: "applied")
         metrics.recordWebhook(type: "weird\"type{}", result: "ignored")
+        for i in 0..<500 { metrics.recordRequest(method: "BREW\(i)", route: "unmatched", status: 404, seconds: 0) }
         let text = metrics.render(gauges: [("g", "help", [([("a", "q\"x")], 1.5)])])
         #expect(text.contains(#"http_requests_total{method="GET",route="/healthz",status="200"} 2"#))
         #expect(text.contains(#"http_request_duration_seconds_bucket{route="/healthz",le="0.005"} 1"#))
@@ -63,5 +64,7 @@ struct HTTPPiecesTests {
         #expect(text.contains(#"webhook_events_total{type="other",result="ignored"} 1"#))
         #expect(text.contains(#"g{a="q\"x"} 1.5"#))
         #expect(metrics.requestCount(route: "/healthz") == 2)
+        #expect(text.contains(#"http_requests_total{method="other",route="unmatched",status="404"} 500"#))
+        #expect(!text.contains("BREW"))
     }
 }

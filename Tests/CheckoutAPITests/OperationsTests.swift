@@ -220,6 +220,16 @@ extension OperationsTests {
         ] {
             #expect(try h.request("GET", path).status == 404, "\(path)")
         }
+        // Static pages keep their own caching (revalidate); API and operational answers are never stored.
+        #expect(index.header("Cache-Control") == "no-cache")
+        for (method, path) in [
+            ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/api/products"),
+            ("GET", "/openapi.yaml"), ("GET", "/nope"), ("GET", "/api/orders/not-an-order"),
+            ("GET", "/api/admin/orders"), ("HEAD", "/api/products"), ("DELETE", "/healthz"),
+            ("POST", "/api/payments/create-checkout-session"),
+        ] {
+            #expect(try h.request(method, path).header("Cache-Control") == "no-store", "\(method) \(path)")
+        }
         let off = try AppHarness.start { $0.webDirectory = webDir }
         defer { off.stop() }
         #expect(try off.request("GET", "/demo/").status == 404)

@@ -129,13 +129,31 @@ extension ReconcilerTests {
         let failedOrder = UUID().uuidString.lowercased()
         let doneOrder = UUID().uuidString.lowercased()
         try s.db.transaction { db in
+            try db.execute(
+                "INSERT INTO products (id, title, unit_amount, currency, stock) VALUES ('heal', 'Heal', 4200, 'eur', 5)"
+            )
             for (id, job, error) in [(failedOrder, "failed", "supplier answered HTTP 500"), (doneOrder, "done", nil)] {
+                // A paid order as the domain leaves it: its manual payment and its committed unit.
                 try db.execute(
                     """
                     INSERT INTO orders (id, order_number, status, payment_status, fulfillment_status, currency,
-                                        amount_total, updated_at)
-                    VALUES ($1::uuid, next_order_number('H'), 'paid', 'paid', 'pending', 'eur', 4200,
+                                        amount_total, amount_received, stock_reserved, updated_at)
+                    VALUES ($1::uuid, next_order_number('H'), 'paid', 'paid', 'pending', 'eur', 4200, 4200, true,
                             now() - interval '5 minutes')
+                    """, [id])
+                try db.execute(
+                    """
+                    INSERT INTO order_items (order_id, line_no, product_id, title, unit_amount, quantity, amount_total)
+                    VALUES ($1::uuid, 0, 'heal', 'Heal', 4200, 1, 4200)
+                    """, [id])
+                try db.execute(
+                    """
+                    INSERT INTO payments (order_id, kind, amount, currency, status) VALUES ($1::uuid, 'manual', 4200, 'eur', 'succeeded')
+                    """, [id])
+                try db.execute(
+                    """
+                    INSERT INTO stock_reservations (order_id, product_id, quantity, status, limited, stock_epoch)
+                    VALUES ($1::uuid, 'heal', 1, 'committed', true, 0)
                     """, [id])
                 try db.execute(
                     """

@@ -53,7 +53,9 @@ final class CheckoutHarness: @unchecked Sendable {  // immutable after init; the
                 id: id, title: "Title of \(id)", unitAmount: amount, currency: currency, active: active, stock: stock))
     }
 
-    func stock(_ id: String) throws -> Int? { try service.product(id: id).stock }
+    func stock(_ id: String) throws -> Int? {
+        try #require(try service.products(activeOnly: false).first { $0.id == id }).stock
+    }
 
     // MARK: - Checkout
 

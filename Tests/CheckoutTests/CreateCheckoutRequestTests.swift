@@ -226,7 +226,7 @@ struct CheckoutErrorTests {
             .currencyMismatch, .outOfStock(productID: "p"), .idempotencyKeyReused,
             .stripeRejected(orderID: nil, detail: "d"), .stripeUnavailable(orderID: nil, detail: "d"), .orderNotFound,
             .orderNotRetryable(status: .paid), .orderAlreadyPaid(orderID: UUID()),
-            .fulfillmentNotRetryable(status: .pending), .productNotFound(productID: "p"), .database(detail: "d"),
+            .fulfillmentNotRetryable(status: .pending), .database(detail: "d"),
             .internalFailure(detail: "d"),
         ]
         for error in all {

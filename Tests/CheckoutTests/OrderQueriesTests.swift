@@ -75,7 +75,13 @@ struct OrderQueriesTests {
         let detail = try #require(
             try JSONSerialization.jsonObject(with: try JSONEncoder().encode(h.service.adminOrder(checkout.orderID)))
                 as? [String: Any])
-        #expect(Set(detail.keys) == publicKeys.union(adminKeys).union(["sessions", "events", "history"]))
+        #expect(
+            Set(detail.keys)
+                == publicKeys.union(adminKeys).union(["sessions", "payments", "reservations", "events", "history"]))
+        let payment = try #require((detail["payments"] as? [[String: Any]])?.first)
+        #expect(payment["kind"] as? String == "stripe" && payment["status"] as? String == "succeeded")
+        let reservation = try #require((detail["reservations"] as? [[String: Any]])?.first)
+        #expect(reservation["status"] as? String == "committed")
         let session = try #require((detail["sessions"] as? [[String: Any]])?.first)
         #expect(Set(session.keys) == ["id", "status", "createdAt"] && session["status"] as? String == "complete")
         let event = try #require((detail["events"] as? [[String: Any]])?.first)
@@ -291,7 +297,8 @@ struct OrderQueriesTests {
         var created: [CheckoutSessionResult] = []
         for index in 0..<5 { created.append(try h.checkout([("p", 1)], email: "Person\(index)@Example.com")) }
         try h.deliverAll(try h.simulator.pay(sessionID: created[1].id))
-        _ = try h.apply(.markPaid(note: "x", actor: "admin"), to: created[2].orderID)
+        _ = try h.apply(
+            .markPaid(note: "x", actor: "admin", expiredSessionID: created[2].id), to: created[2].orderID)
         _ = try h.apply(.fulfillmentFailed(error: "boom"), to: created[2].orderID)
 
         var ids: [UUID] = []

@@ -11,12 +11,13 @@ enum Fixture {
             "pending",
             OrderState(
                 currentSessionID: "cs_cur", sessionIDs: ["cs_old"], sessionAttempt: 2,
-                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total)
+                retiredPaymentIntentIDs: ["pi_old"], amountTotal: total, currency: "usd")
         ),
         (
             "pendingNoSession",
             OrderState(
-                sessionIDs: ["cs_old"], sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total)
+                sessionIDs: ["cs_old"], sessionAttempt: 2, retiredPaymentIntentIDs: ["pi_old"], amountTotal: total,
+                currency: "usd")
         ),
         (
             "paid",
@@ -117,28 +118,38 @@ enum Fixture {
     static let events: [(name: String, event: OrderEvent)] = [
         (
             "completedPaid",
-            .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: total)
+            .sessionCompleted(
+                sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: total,
+                currency: "usd")
         ),
         (
             "completedUnpaid",
             .sessionCompleted(
-                sessionID: "cs_cur", paymentStatus: .unpaid, paymentIntentID: "pi_cur", amountTotal: total)
+                sessionID: "cs_cur", paymentStatus: .unpaid, paymentIntentID: "pi_cur", amountTotal: total,
+                currency: "usd")
         ),
         (
             "completedNoPayment",
             .sessionCompleted(
-                sessionID: "cs_cur", paymentStatus: .noPaymentRequired, paymentIntentID: nil, amountTotal: 0)
+                sessionID: "cs_cur", paymentStatus: .noPaymentRequired, paymentIntentID: nil, amountTotal: 0,
+                currency: "usd")
         ),
         (
             "completedPaidOld",
-            .sessionCompleted(sessionID: "cs_old", paymentStatus: .paid, paymentIntentID: "pi_old", amountTotal: total)
+            .sessionCompleted(
+                sessionID: "cs_old", paymentStatus: .paid, paymentIntentID: "pi_old", amountTotal: total,
+                currency: "usd")
         ),
         (
             "completedForeign",
             .sessionCompleted(
-                sessionID: "cs_foreign", paymentStatus: .paid, paymentIntentID: "pi_x", amountTotal: total)
+                sessionID: "cs_foreign", paymentStatus: .paid, paymentIntentID: "pi_x", amountTotal: total,
+                currency: "usd")
         ),
-        ("asyncSucceeded", .asyncPaymentSucceeded(sessionID: "cs_cur", paymentIntentID: "pi_cur", amountTotal: total)),
+        (
+            "asyncSucceeded",
+            .asyncPaymentSucceeded(sessionID: "cs_cur", paymentIntentID: "pi_cur", amountTotal: total, currency: "usd")
+        ),
         ("asyncFailed", .asyncPaymentFailed(sessionID: "cs_cur", paymentIntentID: "pi_cur", reason: "bank said no")),
         ("asyncFailedOld", .asyncPaymentFailed(sessionID: "cs_old", paymentIntentID: "pi_old", reason: "old")),
         ("expired", .sessionExpired(sessionID: "cs_cur")),
@@ -146,9 +157,15 @@ enum Fixture {
         ("paymentFailed", .paymentFailed(paymentIntentID: "pi_cur", reason: "card declined")),
         ("paymentFailedOther", .paymentFailed(paymentIntentID: "pi_other", reason: "card declined")),
         ("paymentFailedRetired", .paymentFailed(paymentIntentID: "pi_old", reason: "late decline")),
-        ("refundPartial", .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: 2000, amount: total)),
-        ("refundFull", .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: total, amount: total)),
-        ("markPaid", .markPaid(note: "paid by bank transfer", actor: "admin")),
+        (
+            "refundPartial",
+            .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: 2000, amount: total, currency: "usd")
+        ),
+        (
+            "refundFull",
+            .chargeRefunded(paymentIntentID: "pi_cur", amountRefunded: total, amount: total, currency: "usd")
+        ),
+        ("markPaid", .markPaid(note: "paid by bank transfer", actor: "admin", expiredSessionID: "cs_cur")),
         ("beginRetry", .beginRetry),
         ("sessionCreated", .sessionCreated(sessionID: "cs_new")),
         ("fulfillmentSucceeded", .fulfillmentSucceeded(reference: "ship-9")),
@@ -156,6 +173,17 @@ enum Fixture {
         ("retryFulfillment", .retryFulfillment),
         ("cancel", .cancel(reason: "customer asked")),
         ("reservationExpired", .reservationExpired),
+        ("markPaidNoSession", .markPaid(note: "wire", actor: "admin", expiredSessionID: nil)),
+        ("markPaidStale", .markPaid(note: "wire", actor: "admin", expiredSessionID: "cs_gone")),
+        (
+            "completedNoAmount",
+            .sessionCompleted(
+                sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: nil, currency: nil)
+        ),
+        (
+            "refundUnknown",
+            .chargeRefunded(paymentIntentID: "pi_x", amountRefunded: 1000, amount: total, currency: "usd")
+        ),
     ]
 
     static func state(_ name: String) -> OrderState { states.first { $0.name == name }!.state }
@@ -173,29 +201,31 @@ enum Fixture {
         "Rp": StatusTriple(.refunded, .refunded, .pending),
         "Rs": StatusTriple(.refunded, .refunded, .success),
         "Rf": StatusTriple(.refunded, .refunded, .failed),
+        "Rn": StatusTriple(.refunded, .refunded, .notAttempted),
     ]
 
     /// The expected result of every (state, event) cell; columns in the order of `events`:
     /// completedPaid, completedUnpaid, completedNoPayment, completedPaidOld, completedForeign,
     /// asyncSucceeded, asyncFailed, asyncFailedOld, expired, expiredOld, paymentFailed,
     /// paymentFailedOther, paymentFailedRetired, refundPartial, refundFull, markPaid, beginRetry, sessionCreated,
-    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel, reservationExpired.
+    /// fulfillmentSucceeded, fulfillmentFailed, retryFulfillment, cancel, reservationExpired,
+    /// markPaidNoSession, markPaidStale, completedNoAmount, refundUnknown.
     // swift-format-ignore
     static let expected: [String: [String]] = [
-        "pending":               row("Pd =  PF Pd -  Pd F  -  E  -  F  F  -  =  =  Pd P  -  -  -  -  X  -"),
-        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  -  -  -  =  =  Pd -  =  -  -  -  X  E"),
-        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
-        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -  -"),
-        "markedPaid":            row("=  -  -  =  -  =  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -"),
-        "paidFulfillmentFailed": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
-        "paidFulfillmentFailedFlagged": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -"),
-        "failed":                row("Pd -  PF Pd -  Pd -  -  E  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
-        "expired":               row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  =  =  Pd P  -  -  -  -  X  -"),
-        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "refundedFulfillmentPending": row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs Rf -  -  -"),
-        "refundedFulfillmentFailed":  row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs -  -  -  -"),
-        "refundedBeforePaid":    row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -"),
-        "cancelled":             row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  =  =  Pd -  -  -  -  -  -  -"),
+        "pending":               row("Pd =  PF Pd -  Pd F  -  E  -  F  F  -  Pd Rn Pd P  -  -  -  -  X  -  -  -  =  Pd"),
+        "pendingNoSession":      row("-  -  -  Pd -  -  -  -  -  -  -  -  -  Pd Rn -  -  =  -  -  -  X  E  Pd -  -  Pd"),
+        "paid":                  row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rp -  -  -  C  PF -  -  -  -  -  -  ="),
+        "confirmed":             row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rs -  -  -  -  -  -  -  -  -  -  -  ="),
+        "markedPaid":            row("=  -  -  =  -  =  -  -  -  -  -  -  -  =  =  -  -  -  C  PF -  -  -  -  -  =  ="),
+        "paidFulfillmentFailed": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -  -  -  -  ="),
+        "paidFulfillmentFailedFlagged": row("-  -  -  =  -  -  -  -  -  -  -  -  -  =  Rf -  -  -  C  -  Pd -  -  -  -  -  ="),
+        "failed":                row("Pd -  PF Pd -  Pd -  -  E  -  -  -  -  Pd Rn Pd P  -  -  -  -  X  -  -  -  =  Pd"),
+        "expired":               row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  Pd Rn Pd P  -  -  -  -  X  -  -  -  =  Pd"),
+        "refunded":              row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  ="),
+        "refundedFulfillmentPending": row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs Rf -  -  -  -  -  -  ="),
+        "refundedFulfillmentFailed":  row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  Rs -  -  -  -  -  -  -  ="),
+        "refundedBeforePaid":    row("-  -  -  =  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  -  ="),
+        "cancelled":             row("Pd -  PF Pd -  Pd -  -  -  -  -  -  -  Pd Rn Pd -  -  -  -  -  -  -  -  -  =  Pd"),
     ]
 
     static func row(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
@@ -241,8 +271,13 @@ func checkInvariants(from state: OrderState, _ event: OrderEvent, _ decision: Or
     let fulfillmentRetried = state.fulfillmentStatus == .failed && next.fulfillmentStatus == .pending
     #expect(effects.contains(.enqueueFulfillment) == (becamePaid || fulfillmentRetried))
     if next.needsAttention && !state.needsAttention {
-        #expect(effects.contains(.enqueueNotification(.needsAttention)))
+        // Alerted, or (a payment reported without its amount) checked at Stripe at once.
+        #expect(effects.contains(.enqueueNotification(.needsAttention)) || effects.contains(.requestStripeCheck))
     }
+    // The order's amounts are its ledger's sums; a refund never exceeds what its payment received.
+    #expect(next.amountReceived == next.payments.reduce(0) { $0 + $1.amount })
+    #expect(next.payments.allSatisfy { $0.amountRefunded <= $0.amount })
+    #expect(next.payments.count >= state.payments.count, "a payment is never removed from the ledger")
 }
 
 @Suite("OrderStateMachine table (API.md §4)")
@@ -314,7 +349,8 @@ struct OrderStateMachineTableTests {
         // …but its late payment is still the customer's money.
         let paid = OrderStateMachine.apply(
             created,
-            .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_1", amountTotal: 5000))
+            .sessionCompleted(
+                sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_1", amountTotal: 5000, currency: "usd"))
         #expect(paid.newState?.status == .paid)
     }
 
@@ -334,13 +370,14 @@ struct OrderStateMachineTableTests {
     func moneyMismatch() {
         let short = OrderStateMachine.apply(
             Fixture.state("pending"),
-            .sessionCompleted(sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: 1))
-        #expect(short.effects == [.enqueueNotification(.needsAttention)])
+            .sessionCompleted(
+                sessionID: "cs_cur", paymentStatus: .paid, paymentIntentID: "pi_cur", amountTotal: 1, currency: "usd"))
+        #expect(short.effects == [.commitStock, .enqueueNotification(.needsAttention)])
         #expect(short.newState?.amountReceived == 1 && short.newState?.fulfillmentStatus == .failed)
         #expect(short.newState?.needsAttention == true)
         let euros = OrderStateMachine.apply(
-            Fixture.state("expired"), Fixture.event("asyncSucceeded"),
-            currencyMismatch: "currency eur, order currency usd")
+            Fixture.state("expired"),
+            .asyncPaymentSucceeded(sessionID: "cs_cur", paymentIntentID: "pi_cur", amountTotal: 5000, currency: "eur"))
         #expect(euros.effects == [.reacquireStockOrFlag, .enqueueNotification(.needsAttention)])
         #expect(euros.newState?.attentionReason?.contains("eur") == true)
         // An operator who accepts it ships it with retry-fulfillment.

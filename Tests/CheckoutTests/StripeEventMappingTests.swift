@@ -24,7 +24,7 @@ struct StripeEventMappingTests {
             mapping.event
                 == .sessionCompleted(
                     sessionID: sessionID, paymentStatus: .paid, paymentIntentID: "pi_3UOuvzCyjWPP8AoI0EaSx7jN",
-                    amountTotal: 51000))
+                    amountTotal: 51000, currency: "gbp"))
         #expect(mapping.sessionID == sessionID && mapping.sessionStatus == .complete)
         #expect(mapping.orderIDHint == nil, "its metadata has no order_id")
     }
@@ -34,20 +34,24 @@ struct StripeEventMappingTests {
         let orderID = UUID()
         let id = orderID.uuidString.lowercased()
         let session = { (status: String, paymentStatus: String) in
-            #"{"id":"cs_1","object":"checkout.session","status":"\#(status)","payment_status":"\#(paymentStatus)","payment_intent":"pi_1","amount_total":900,"metadata":{"order_id":"\#(id)"}}"#
+            #"{"id":"cs_1","object":"checkout.session","status":"\#(status)","payment_status":"\#(paymentStatus)","payment_intent":"pi_1","amount_total":900,"currency":"eur","metadata":{"order_id":"\#(id)"}}"#
         }
         var m = StripeEventMapping(
             try Self.event(Self.envelope("checkout.session.completed", session("complete", "unpaid"))))
         #expect(
             m.event
                 == .sessionCompleted(
-                    sessionID: "cs_1", paymentStatus: .unpaid, paymentIntentID: "pi_1", amountTotal: 900))
+                    sessionID: "cs_1", paymentStatus: .unpaid, paymentIntentID: "pi_1", amountTotal: 900,
+                    currency: "eur"))
         #expect(m.orderIDHint == orderID)
         m = StripeEventMapping(try Self.event(Self.envelope("checkout.session.expired", session("expired", "unpaid"))))
         #expect(m.event == .sessionExpired(sessionID: "cs_1") && m.sessionStatus == .expired)
         m = StripeEventMapping(
             try Self.event(Self.envelope("checkout.session.async_payment_succeeded", session("complete", "paid"))))
-        #expect(m.event == .asyncPaymentSucceeded(sessionID: "cs_1", paymentIntentID: "pi_1", amountTotal: 900))
+        #expect(
+            m.event
+                == .asyncPaymentSucceeded(sessionID: "cs_1", paymentIntentID: "pi_1", amountTotal: 900, currency: "eur")
+        )
         m = StripeEventMapping(
             try Self.event(Self.envelope("checkout.session.async_payment_failed", session("complete", "unpaid"))))
         #expect(
@@ -61,10 +65,10 @@ struct StripeEventMappingTests {
         #expect(m.orderIDHint == orderID && m.paymentIntentID == "pi_1" && m.sessionID == nil)
 
         let charge = { (refunded: Int) in
-            #"{"id":"ch_1","object":"charge","amount":900,"amount_refunded":\#(refunded),"refunded":false,"paid":true,"status":"succeeded","payment_intent":"pi_1","metadata":{},"failure_message":"insufficient funds"}"#
+            #"{"id":"ch_1","object":"charge","amount":900,"currency":"eur","amount_refunded":\#(refunded),"refunded":false,"paid":true,"status":"succeeded","payment_intent":"pi_1","metadata":{},"failure_message":"insufficient funds"}"#
         }
         m = StripeEventMapping(try Self.event(Self.envelope("charge.refunded", charge(300))))
-        #expect(m.event == .chargeRefunded(paymentIntentID: "pi_1", amountRefunded: 300, amount: 900))
+        #expect(m.event == .chargeRefunded(paymentIntentID: "pi_1", amountRefunded: 300, amount: 900, currency: "eur"))
         #expect(m.orderIDHint == nil && m.paymentIntentID == "pi_1")
         m = StripeEventMapping(try Self.event(Self.envelope("charge.failed", charge(0))))
         #expect(m.event == .paymentFailed(paymentIntentID: "pi_1", reason: "insufficient funds"))

@@ -153,7 +153,8 @@ struct WebhookProcessorTests {
         #expect(try h.stock("p") == 0)
         let decision = try h.apply(
             .sessionCompleted(
-                sessionID: checkout.id, paymentStatus: .paid, paymentIntentID: "pi_late", amountTotal: 1250),
+                sessionID: checkout.id, paymentStatus: .paid, paymentIntentID: "pi_late", amountTotal: 1250,
+                currency: "usd"),
             to: checkout.orderID)
         #expect(decision.newState?.status == .paid)
         let order = try h.order(checkout.orderID)

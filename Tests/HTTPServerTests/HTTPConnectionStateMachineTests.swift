@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import HTTPServer
@@ -244,6 +245,67 @@ struct HTTPConnectionStateMachineTests {
         #expect(h.written.isEmpty && h.dispatched.isEmpty)
     }
 
+    /// Feeds `input` whole and split in two at every byte; returns what each run wrote (the same for all
+    /// when the machine does not depend on read boundaries).
+    private static func splitRuns(_ input: String) -> [String] {
+        let bytes = Array(input.utf8)
+        var outputs: [String] = []
+        for split in 0..<bytes.count {
+            var h = MachineHarness()
+            if split > 0 { h.perform(h.machine.received(Array(bytes[..<split]), now: h.now, date: "D")) }
+            h.perform(h.machine.received(Array(bytes[split...]), now: h.now, date: "D"))
+            #expect(h.closed, "split at \(split)")
+            outputs.append(h.takeWritten().replacingRequestIDs())
+        }
+        return outputs
+    }
+
+    @Test(arguments: [
+        ("HEAD / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
+        ("HEAD / HTTP/1.1\r\nHost: a\r\nX: \(String(repeating: "x", count: 2000))\r\n\r\n", 431),
+        ("HEAD / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n", 417),
+        ("HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n", 413),
+        ("HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;\r\nx\r\n0\r\n\r\n", 400),
+    ])
+    func errorsAnsweringAHeadHaveNoBody(request: String, status: Int) {
+        let outputs = Self.splitRuns(request)
+        #expect(Set(outputs).count == 1, "same answer at every split")
+        let out = outputs[0]
+        #expect(out.hasPrefix("HTTP/1.1 \(status) "))
+        #expect(out.contains("Content-Length: "), "HEAD keeps the length it would have had")
+        #expect(out.hasSuffix("\r\n\r\n") && !out.contains("{"), "no body after the head: \(out)")
+        #expect(out.contains("Cache-Control: no-store\r\n"))
+        // The same error for GET does carry its JSON body.
+        let get = Self.splitRuns(request.replacingOccurrences(of: "HEAD /", with: "GET /"))[0]
+        #expect(get.hasSuffix("}") && get.contains(#"{"error":"#))
+    }
+
+    @Test(arguments: ["HEAD / HTTP/1.1\r\nHost: a\r\n", "HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab"])
+    func timeoutAnsweringAHeadHasNoBody(partial: String) {
+        let bytes = Array(partial.utf8)
+        for split in 0..<bytes.count {
+            var h = MachineHarness()
+            if split > 0 { h.perform(h.machine.received(Array(bytes[..<split]), now: h.now, date: "D")) }
+            h.perform(h.machine.received(Array(bytes[split...]), now: h.now, date: "D"))
+            h.advance(ms: 500)
+            let out = h.takeWritten()
+            #expect(out.hasPrefix("HTTP/1.1 408 "), "split at \(split)")
+            #expect(out.hasSuffix("\r\n\r\n") && !out.contains("{"), "split at \(split): \(out)")
+            #expect(h.closed)
+        }
+    }
+
+    @Test(arguments: ["PROPFIND", "MKCOLA", "ANNOUNCE", "BREW"])
+    func unknownMethodsAre501BeforeDispatch(method: String) {
+        for out in Self.splitRuns("\(method) /api/products HTTP/1.1\r\nHost: a\r\n\r\n") {
+            #expect(out.hasPrefix("HTTP/1.1 501 "))
+            #expect(out.contains(#""code":"not_implemented""#))
+        }
+        var h = MachineHarness()
+        h.receive("\(method) / HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(h.dispatched.isEmpty)
+    }
+
     @Test func backPressureStopsParsingUntilOutputDrains() {
         var h = MachineHarness(maxWriteBuffer: 100)
         h.receive("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -296,5 +358,23 @@ struct HTTPConnectionStateMachineTests {
         #expect(busy.takeWritten().contains("Connection: close\r\n"))
         #expect(busy.closed)
         #expect(busy.dispatched.count == 1)
+    }
+}
+
+extension String {
+    /// With every generated request id (`X-Request-Id` header and `requestId` field) blanked, so two runs'
+    /// outputs compare equal.
+    func replacingRequestIDs() -> String {
+        var out = ""
+        for line in split(separator: "\r\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("X-Request-Id: ") {
+                out += "X-Request-Id: -\r\n"
+            } else if let range = line.range(of: #""requestId":""#) {
+                out += line[..<range.upperBound] + "-\"}"
+            } else {
+                out += line + "\r\n"
+            }
+        }
+        return out
     }
 }

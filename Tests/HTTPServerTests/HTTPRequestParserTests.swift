@@ -107,7 +107,15 @@ let validCases: [ParserCase] = [
         "obs-text in value",
         bytes: Array("GET / HTTP/1.1\r\nHost: a\r\nX: caf".utf8) + [0xC3, 0xA9] + Array("\r\n\r\n".utf8),
         [("GET", "/", "")]),
-    ParserCase("unknown method token", "PROPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n", [("PROPFIND", "/d", "")]),
+    ParserCase(
+        "every known method",
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].map { "\($0) /m HTTP/1.1\r\nHost: a\r\n\r\n" }
+            .joined(),
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].map { ($0, "/m", "") }),
+    ParserCase(
+        "chunk extensions to the grammar",
+        "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a;b=c\r\nx\r\n1 ;\tq = \"s\\\"t;\"\r\ny\r\n0;z\r\n\r\n",
+        [("POST", "/c", "xy")]),
     ParserCase(
         "Expect 100-continue", "PUT /e HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx",
         [("PUT", "/e", "x")]),
@@ -200,6 +208,47 @@ let invalidCases: [ParserCase] = [
         "obs-fold in trailer",
         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: 1\r\n 2\r\n\r\n",
         error: 400),
+    // Methods outside HTTPMethod.known: 501 before any header is looked at (RFC 9110 §9.1).
+    ParserCase("unknown method PROPFIND", "PROPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n", error: 501),
+    ParserCase("unknown method MKCOLA", "MKCOLA / HTTP/1.1\r\nHost: a\r\n\r\n", error: 501),
+    ParserCase("unknown method ANNOUNCE", "ANNOUNCE / HTTP/1.1\r\nHost: a\r\n\r\n", error: 501),
+    ParserCase("lower-case get", "get / HTTP/1.1\r\nHost: a\r\n\r\n", error: 501),
+    ParserCase("CONNECT (authority-form target)", "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", error: 400),
+    ParserCase("TRACE", "TRACE / HTTP/1.1\r\nHost: a\r\n\r\n", error: 501),
+    ParserCase("unknown method even with a bad header after it", "FOO / HTTP/1.1\r\nHost : a\r\n\r\n", error: 501),
+    // Chunk-size lines (RFC 9112 §7.1.1).
+    ParserCase(
+        "chunk extension without name",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "whitespace after chunk size",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n0\r\n\r\n",
+        error: 400),
+    ParserCase(
+        "whitespace after chunk extension",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a \r\nx\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "unbalanced quoted chunk extension",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\"x\r\nx\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "quoted chunk extension ending in an escape",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\"x\\\"\r\nx\r\n0\r\n\r\n",
+        error: 400),
+    ParserCase(
+        "chunk extension with empty value",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\r\nx\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "chunk extension value that is not a token",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=b@c\r\nx\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "chunk extension with value only",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;=v\r\nx\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "junk between chunk extensions",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=b c\r\nx\r\n0\r\n\r\n", error: 400),
+    ParserCase(
+        "bad extension on the last chunk",
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0;\r\n\r\n", error: 400),
     // Limits (maxHeaderBytes 512, maxHeaderCount 8, maxBodyBytes 64 in this table).
     ParserCase(
         "header bytes over limit", "GET / HTTP/1.1\r\nHost: a\r\nX: \(String(repeating: "a", count: 600))\r\n\r\n",

@@ -95,7 +95,15 @@ struct RouterTests {
         let router = Router()
         let entries = Mutex<[AccessLogEntry]>([])
         router.use(AccessLogMiddleware(router: router) { entry in entries.withLock { $0.append(entry) } })
-        router.get("/orders/:id") { _ in .text("ok") }
+        // The handler measures its own run (it waits until the clock has moved); the logged duration
+        // encloses it, so it can be no shorter.
+        let handlerRan = Mutex<Duration>(.zero)
+        router.get("/orders/:id") { _ in
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .microseconds(200) {}
+            handlerRan.withLock { $0 = ContinuousClock.now - start }
+            return .text("ok")
+        }
         let handler = router.handler()
         _ = try handler(HTTPRequest(method: .get, target: "/orders/5?token=secret", requestID: "r1"))
         _ = try handler(HTTPRequest(method: .get, target: "/missing"))
@@ -105,7 +113,10 @@ struct RouterTests {
         #expect(logged[0].status == 200)
         #expect(logged[0].path == "/orders/5")
         #expect(logged[0].requestID == "r1")
-        #expect(logged[0].durationSeconds >= 0)
+        let ran = handlerRan.withLock { $0 }
+        let ranSeconds = Double(ran.components.seconds) + Double(ran.components.attoseconds) / 1e18
+        #expect(ranSeconds >= 0.0002)
+        #expect(logged[0].durationSeconds >= ranSeconds)
         #expect(logged[1].route == nil)
         #expect(logged[1].status == 404)
     }

@@ -41,7 +41,7 @@ import Testing
                 done.leave()
             }.start()
             // Line them up one by one, so their arrival order is known.
-            #expect(Shared.eventually { pool.waitingCount == i + 1 })
+            #expect(eventually { pool.waitingCount == i + 1 })
         }
         release.signal()
         #expect(done.wait(timeout: .now() + 20) == .success)
@@ -59,7 +59,7 @@ import Testing
                 try? pool.withConnection { _ in order.append("waiter") }
                 waiterDone.signal()
             }.start()
-            #expect(Shared.eventually { pool.waitingCount == 1 })
+            #expect(eventually { pool.waitingCount == 1 })
         }
         // The connection is back in the pool, but the waiter was first: the newcomer goes second.
         try pool.withConnection { _ in order.append("newcomer") }

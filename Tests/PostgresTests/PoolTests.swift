@@ -13,7 +13,7 @@ import Testing
     static func terminate(_ pid: Int32) throws {
         let killer = try Connection(url: TestEnvironment.databaseURL)
         #expect(try killer.query("SELECT pg_terminate_backend($1) AS ok", [pid])[0].decode("ok", as: Bool.self))
-        let gone = try Shared.eventually {
+        let gone = try eventually {
             try killer.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1", [pid])[0].decode("n") == 0
         }
         #expect(gone)

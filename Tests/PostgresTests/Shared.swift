@@ -26,16 +26,6 @@ enum Shared {
     /// Microseconds since 1970, the resolution both Postgres and our codec keep.
     static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
 
-    /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
-    static func eventually(timeout: Duration = .seconds(5), _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     /// Runs `body(0..<count)` on `count` new threads at once (not the cooperative pool, which may have fewer
     /// threads than the test needs) and waits for all of them, at most `timeout`; returns false on timeout.
     @discardableResult

@@ -184,7 +184,8 @@ struct WebhookVerifierTests {
         try Self.verifier(["whsec_good"], at: 1000).verify(payload: Self.body, header: header)
     }
 
-    /// Arbitrary bytes as body and arbitrary text as header: an error or a timestamp, never a crash.
+    /// Arbitrary bytes as body and arbitrary text as header: an error or a timestamp, never a crash, and
+    /// never a success for a body other than the one the good signature was made for.
     @Test(arguments: 0..<20)
     func randomInputNeverCrashes(seed: Int) {
         var rng = SplitMix64(seed: UInt64(seed) &+ 99)
@@ -194,7 +195,12 @@ struct WebhookVerifierTests {
             let header = (0..<Int.random(in: 0...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
                 .joined()
             let body = (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? verifier.verify(payload: body, header: header)
+            let accepted = try? verifier.verify(payload: body, header: header)
+            #expect(accepted == nil || body == Self.body)
+            // The body the signature was made for, under the same random header: verifies only when the
+            // header carries the good v1.
+            let genuine = try? verifier.verify(payload: Self.body, header: header)
+            if genuine != nil { #expect(header.contains(Self.goodV1)) }
         }
     }
 

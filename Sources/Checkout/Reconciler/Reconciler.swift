@@ -44,7 +44,6 @@ public final class Reconciler: Sendable {
     /// The settings it runs with.
     public let configuration: Configuration
     let logger: Logger
-    private let outbox = OutboxStore()
     private let cancelled = Atomic<Bool>(false)
 
     /// Asks a running (and every later) pass to stop between orders: shutdown must not wait for a
@@ -189,22 +188,15 @@ public final class Reconciler: Sendable {
         }
         for id in ids {
             do {
-                let change = try pool.transaction { db -> ReconcileReport.Change? in
-                    guard let order = try service.orders.order(db, id: id, forUpdate: true), order.state.stockReserved,
-                        [.failed, .expired, .cancelled].contains(order.state.status)
-                    else { return nil }
-                    try releaseStock(db, orderID: id)
-                    var next = order.state
-                    next.stockReserved = false
-                    let reason = "released stock still reserved by a \(order.state.status.rawValue) order"
-                    try service.orders.saveState(db, orderID: id, next)
-                    try service.orders.insertHistory(
-                        db, orderID: id, state: next, reason: reason, actor: "system:reconciler", stripeEventID: nil)
-                    return .init(
-                        action: "stock_released", orderID: id.lowercased, orderNumber: order.orderNumber,
-                        from: order.state.triple.description, to: next.triple.description, detail: reason)
+                // An input like any other: the order's lock, the machine and the stock ledger decide.
+                let (order, decision) = try service.input(id, .releaseEndedReservation, actor: "system:reconciler")
+                if let next = decision.newState {
+                    report.changes.append(
+                        .init(
+                            action: "stock_released", orderID: id.lowercased, orderNumber: order.orderNumber,
+                            from: order.state.triple.description, to: next.triple.description,
+                            detail: decision.reason))
                 }
-                if let change { report.changes.append(change) }
             } catch {
                 report.errors.append("order \(id.lowercased): \(OutboxWorker.describe(error))")
             }
@@ -252,16 +244,12 @@ public final class Reconciler: Sendable {
                                 detail: "fulfillment failed: \(error)"))
                     }
                 } else {
-                    try pool.transaction { db in
-                        try outbox.enqueue(
-                            db, kind: "fulfill", orderID: id, payload: ["orderId": id.lowercased],
-                            dedupeKey: "fulfill:\(id.lowercased)")
-                    }
-                    if let before {
+                    let (order, decision) = try service.input(id, .requeueFulfillment, actor: "system:reconciler")
+                    if decision.newState != nil {
                         report.changes.append(
                             .init(
-                                action: "fulfillment_requeued", orderID: id.lowercased, orderNumber: before.orderNumber,
-                                from: before.state.triple.description, to: before.state.triple.description,
+                                action: "fulfillment_requeued", orderID: id.lowercased, orderNumber: order.orderNumber,
+                                from: order.state.triple.description, to: order.state.triple.description,
                                 detail: "fulfillment pending without a live job (\(jobStatus ?? "none"))"))
                     }
                 }
@@ -275,13 +263,6 @@ public final class Reconciler: Sendable {
 
     private func loadRecord(_ id: UUID) throws -> OrderRecord? {
         try pool.withConnection { db in try service.orders.order(db, id: id) }
-    }
-
-    /// Gives every item's stock back (products in id order, as the domain does, so locks never cross).
-    private func releaseStock(_ db: Connection, orderID: UUID) throws {
-        for item in try service.orders.items(db, orderID: orderID).sorted(by: { $0.productID < $1.productID }) {
-            try service.products.release(db, productID: item.productID, quantity: item.quantity)
-        }
     }
 
     static func describe(_ error: any Error) -> String {

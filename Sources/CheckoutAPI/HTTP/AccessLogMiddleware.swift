@@ -4,7 +4,8 @@ import Logging
 
 /// The outermost middleware: one access-log line and one metrics sample per request.
 ///
-/// The line carries `request_id`, `method`, `route` (the registered pattern, never the raw path, so
+/// The line carries `request_id`, `method` (bounded: `HTTPMethod.label`, `other` for a token outside the
+/// known set), `route` (the registered pattern, never the raw path, so
 /// ids in paths do not end up in log indexes), `status`, `duration_ms` and `remote`. It never logs
 /// headers, query strings or bodies (they may carry tokens, emails or card-adjacent data).
 struct AccessLogMiddleware: HTTPMiddleware {
@@ -33,12 +34,12 @@ struct AccessLogMiddleware: HTTPMiddleware {
             }
         }
         metrics.recordRequest(
-            method: request.method.rawValue, route: route, status: response.status.code, seconds: seconds)
+            method: request.method.label, route: route, status: response.status.code, seconds: seconds)
         let level: Logger.Level = response.status.code >= 500 ? .warning : .info
         logger.log(
             level: level, "request",
             metadata: [
-                "request_id": .string(request.requestID), "method": .string(request.method.rawValue),
+                "request_id": .string(request.requestID), "method": .string(request.method.label),
                 "route": .string(route), "status": .stringConvertible(response.status.code),
                 "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
                 "remote": .string(request.remoteAddress),

@@ -1,3 +1,4 @@
+import Foundation
 import Checkout
 import HTTPServer
 import Logging
@@ -7,23 +8,27 @@ import Postgres
 ///
 /// - `HTTPError` passes through unchanged (it is already the wire shape).
 /// - `CheckoutError` keeps its stable `code` and client-safe `message`/`field`; the status comes from
-///   ``status(forCode:)``; `orderId` is added when the domain names the kept order (503 `stripe_unavailable`,
+///   ``status(of:)``; `orderId` is added when the domain names the kept order (503 `stripe_unavailable`,
 ///   409 `order_already_paid`).
 /// - `PostgresError` (and the domain's `database` case): 503 `database_unavailable` with a generic
 ///   message; the detail goes to the log only, so SQL, constraint names and data never reach a client.
 ///   A Postgres error that is not "the database is unreachable/busy" is a bug: 500 `internal_error`.
 /// - Anything else: 500 `internal_error`, logged with its type.
 public enum ErrorMapper {
-    /// HTTP status of every domain error code (API.md §2–§3). Codes missing here answer 500 and are logged.
-    public static let statusByCode: [String: Int] = [
-        "invalid_json": 400, "validation_error": 400, "product_unavailable": 422, "currency_mismatch": 422,
-        "out_of_stock": 409, "idempotency_key_reused": 409, "stripe_rejected": 502, "stripe_unavailable": 503,
-        "order_not_found": 404, "order_not_retryable": 409, "order_already_paid": 409,
-        "fulfillment_not_retryable": 409, "database_unavailable": 503,
-    ]
-
-    /// Status for a domain error code, nil when the code is unknown to the API layer.
-    public static func status(forCode code: String) -> Int? { statusByCode[code] }
+    /// HTTP status of a domain error. An exhaustive `switch`, so a new ``CheckoutError`` case does not
+    /// compile until it has a status (a table keyed by code string can miss one, which then answers 500).
+    public static func status(of error: CheckoutError) -> Int {
+        switch error {
+        case .validation, .invalidJSON: return 400
+        case .productUnavailable, .currencyMismatch: return 422
+        case .outOfStock, .idempotencyKeyReused, .orderNotRetryable, .orderAlreadyPaid, .fulfillmentNotRetryable:
+            return 409
+        case .orderNotFound: return 404
+        case .stripeRejected: return 502
+        case .stripeUnavailable, .database: return 503
+        case .internalFailure: return 500
+        }
+    }
 
     /// Maps `error` to the response error, logging what clients must not see.
     public static func httpError(for error: any Error, requestID: String, logger: Logger) -> HTTPError {
@@ -47,10 +52,11 @@ public enum ErrorMapper {
             logger.error("database unavailable", metadata: meta.merging(["detail": "\(error)"]) { $1 })
             return databaseUnavailable
         }
-        guard let code = status(forCode: error.code) else {
-            logger.error("domain error without an HTTP mapping", metadata: meta.merging(["detail": "\(error)"]) { $1 })
+        if case .internalFailure = error {
+            logger.error("internal failure", metadata: meta.merging(["detail": "\(error)"]) { $1 })
             return HTTPError.internalError
         }
+        let code = status(of: error)
         var extra: [String: String] = [:]
         if let orderID = error.orderID { extra["orderId"] = orderID.uuidString.lowercased() }
         var headers = HTTPHeaders()

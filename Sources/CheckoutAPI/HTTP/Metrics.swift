@@ -1,8 +1,10 @@
+import HTTPServer
 import Synchronization
 
 /// In-process counters and histograms rendered as Prometheus text (exposition format 0.0.4).
 ///
-/// Labels are bounded by construction: routes are registered patterns (or `unmatched`), statuses are
+/// Labels are bounded by construction: methods are `HTTPMethod.known` or `other`, routes are registered
+/// patterns (or `unmatched`, `/demo/*`, `/admin/*`), statuses are
 /// three-digit codes, webhook types are Stripe's (a short, fixed vocabulary) and results are
 /// `applied|no_op|ignored|duplicate|rejected|error`. Gauges that live in the database (outbox depth,
 /// orders needing attention) are read at scrape time by the `/metrics` route, not stored here.
@@ -43,6 +45,7 @@ public final class Metrics: Sendable {
 
     /// Counts one finished request and its duration.
     public func recordRequest(method: String, route: String, status: Int, seconds: Double) {
+        let method = HTTPMethod(method).label
         state.withLock { s in
             s.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
             var h = s.latency[route] ?? Histogram()

@@ -112,17 +112,3 @@ extension TestHTTPResponse {
     /// `error.field` of an API error body, or nil.
     var errorField: String? { ((try? json())?["error"] as? [String: Any])?["field"] as? String }
 }
-
-/// Polls `condition` until it is true or `timeout` passes; returns whether it became true.
-func eventually(
-    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(25), _ condition: () throws -> Bool
-)
-    rethrows -> Bool
-{
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18)
-    }
-    return try condition()
-}

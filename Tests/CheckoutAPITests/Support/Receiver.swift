@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Synchronization
+import TestSupport
 
 /// A real local HTTP endpoint standing in for the fulfillment supplier or Slack: an `HTTPServer` on
 /// port 0 whose answers a test programs (fail N times then succeed, always fail, hang), and which
