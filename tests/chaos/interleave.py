@@ -197,10 +197,10 @@ class Schema:
         """(order id, product id, units held) for the given orders (all when None): reserved or sold, not
         released."""
         where = "TRUE" if ids is None else "order_id IN (" + (",".join(q(i) for i in ids) or "NULL") + ")"
-        if self.reservations:
-            return (f"SELECT order_id, product_id, sum(quantity) FROM stock_reservations "
+        if self.reservations:  # the row id tells a new reservation from an old one of the same size
+            return (f"SELECT order_id, product_id, sum(quantity), max(id) FROM stock_reservations "
                     f"WHERE {where} AND status IN ('reserved', 'committed') GROUP BY 1, 2")
-        return (f"SELECT o.id, i.product_id, sum(i.quantity) FROM orders o JOIN order_items i ON i.order_id = o.id "
+        return (f"SELECT o.id, i.product_id, sum(i.quantity), '' FROM orders o JOIN order_items i ON i.order_id = o.id "
                 f"WHERE {where.replace('order_id', 'o.id')} AND o.stock_reserved GROUP BY 1, 2")
 
 
@@ -225,8 +225,8 @@ class Hold:
     """Units of one product held by one order, as observed; `pool` when they were taken from a limited
     count (in limited period `epoch` of the product), else taken while the product was unlimited."""
 
-    def __init__(self, qty, pool, epoch):
-        self.qty, self.pool, self.epoch = qty, pool, epoch
+    def __init__(self, qty, pool, epoch, token):
+        self.qty, self.pool, self.epoch, self.token = qty, pool, epoch, token
 
 
 class Product:
@@ -760,17 +760,17 @@ class Run:
         """Re-reads the units held by the given orders (all orders when None). A hold that appears is
         classified now: taken from the product's count when the product is limited, else free."""
         rows = self.pg.rows(self.schema.holdings_sql(None if ids is None else sorted(ids)))
-        held = {(o, p): int(n) for o, p, n in rows}
+        held = {(o, p): (int(n), token) for o, p, n, token in rows}
         for o in (ids if ids is not None else {o for o, _ in held} | {o for o, _ in self.holds}):
             for pid, p in self.products.items():
                 key = (o, pid)
-                now, was = held.get(key, 0), self.holds.get(key)
-                if was and was.qty == now:
+                (now, token), was = held.get(key, (0, "")), self.holds.get(key)
+                if was and (was.qty, was.token) == (now, token):
                     continue
                 if was:
                     del self.holds[key]
                 if now:
-                    self.holds[key] = Hold(now, p.limited, p.epoch)
+                    self.holds[key] = Hold(now, p.limited, p.epoch, token)
 
     def check_stock(self, rescanned=False):
         """Per limited product: available + units held that were taken from its count in its current limited
@@ -832,7 +832,7 @@ class Run:
         shipped = self.supplier.shipped_orders()
         queued = {r[0] for r in self.pg.rows("SELECT DISTINCT order_id FROM outbox_jobs WHERE kind = 'fulfill' "
                                              "AND order_id IS NOT NULL")}
-        held = {(o, p): int(n) for o, p, n in self.pg.rows(self.schema.holdings_sql())}
+        held = {(o, p): int(n) for o, p, n, _ in self.pg.rows(self.schema.holdings_sql())}
         # The DB's own history, as a whole: no paid order downgraded.
         last = {}
         for oid, status in self.pg.rows("SELECT order_id, status FROM order_history ORDER BY id"):
@@ -965,7 +965,7 @@ class Run:
         paid = sum(1 for p in self.payments.values())
         return (f"seed {self.seed}: {self.steps} steps ({self.races} races, SIGKILL at step {', '.join(map(str, self.kill_at))}), "
                 f"{len(self.orders)} orders, {paid} Stripe payments, {self.deliveries} deliveries, "
-                f"{self.seconds:.0f} s")
+                f"{self.seconds:.0f} s; {self.schema.describe()}")
 
 
 def _code(r):
