@@ -264,6 +264,8 @@ class Run:
         self.deliveries = 0
         self.races = 0
         self.in_race = False
+        self.pool_lock = threading.Lock()
+        self.completions = {}  # paid session → its checkout.session.completed / async_payment_succeeded event
         self.counts = {}
 
     # ---------------------------------------------------------------- setup / teardown
@@ -341,10 +343,17 @@ class Run:
             print("   ", self.log[-1], flush=True)
 
     def add_events(self, ids):
-        for eid in ids:
-            if eid not in self.known_events:
-                self.known_events.add(eid)
-                self.undelivered.append(eid)
+        with self.pool_lock:
+            for eid in ids:
+                if eid not in self.known_events:
+                    self.known_events.add(eid)
+                    self.undelivered.append(eid)
+
+    def mark_delivered(self, eid):
+        with self.pool_lock:
+            if eid in self.undelivered:
+                self.undelivered.remove(eid)
+                self.delivered.append(eid)
 
     def pick_order(self, want=None):
         """An order, preferring recent ones (where the action is); `want` filters by model predicate."""
@@ -431,6 +440,7 @@ class Run:
         if r.status == 200:
             s = r.json()["session"]
             self.payments[sid] = Payment(s["metadata"]["order_id"], sid, s["payment_intent"], s["amount_total"])
+            self.completions[sid] = r.json()["events"][-1]
             return f"customer pays {'old ' if old else ''}session {sid[-10:]} of {oid[:8]} → paid {s['amount_total']}"
         return f"customer pays {'old ' if old else ''}session {sid[-10:]} of {oid[:8]} → {r.status} {_code(r)}"
 
@@ -470,6 +480,7 @@ class Run:
             if succeed:
                 s = d["session"]
                 self.payments[sid] = Payment(s["metadata"]["order_id"], sid, s["payment_intent"], s["amount_total"])
+                self.completions[sid] = d["events"][-1]
         return f"delayed payment of session {sid[-10:]} {'succeeded' if succeed else 'failed'} → {r.status}"
 
     def act_expire_at_stripe(self, oid=None):
@@ -508,10 +519,45 @@ class Run:
         self.deliveries += 1
         kind = json.loads(body)["type"]
         if 200 <= r.status < 300:
-            if eid in self.undelivered:
-                self.undelivered.remove(eid)
-                self.delivered.append(eid)
+            self.mark_delivered(eid)
         return f"deliver {'again ' if dup else ''}{kind} {eid[-10:]} to {inst} → {r.status}"
+
+    def act_deliver_both(self):
+        """Stripe delivers one event twice at once, one copy to each instance."""
+        pool = self.undelivered or self.delivered
+        if not pool:
+            return "deliver twice: nothing to deliver"
+        eid = self.rng.choice(pool)
+        body = self.event_body(eid)
+        answers = {}
+
+        def send(inst):
+            answers[inst] = h.deliver(self.instances[inst].port, body, timeout=30).status
+
+        threads = [threading.Thread(target=send, args=(inst,)) for inst in ("A", "B")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        check(not any(t.is_alive() for t in threads), "a delivery did not finish within 60 s")
+        self.deliveries += 2
+        if any(200 <= st < 300 for st in answers.values()):
+            self.mark_delivered(eid)
+        return f"deliver {json.loads(body)['type']} {eid[-10:]} to A and B at once → {answers['A']}, {answers['B']}"
+
+    def act_thin_completion(self):
+        """Stripe sends a completion of a paid session without amount_total / currency (a thin payload):
+        a new event (own id) with the same session; only Stripe's record of the session says what was paid."""
+        if not self.completions:
+            return "thin completion: no paid session"
+        sid = self.rng.choice(sorted(self.completions))
+        event = json.loads(self.event_body(self.completions[sid]))
+        event["id"] = "evt_thin_" + uuid.UUID(int=self.rng.getrandbits(128)).hex[:20]
+        for key in ("amount_total", "amount_subtotal", "currency"):
+            event["data"]["object"].pop(key, None)
+        self.bodies[event["id"]] = json.dumps(event, separators=(",", ":")).encode()
+        self.add_events([event["id"]])
+        return f"Stripe will send {event['type']} of session {sid[-10:]} without amount or currency ({event['id'][-10:]})"
 
     def event_body(self, eid):
         if eid not in self.bodies:
@@ -690,7 +736,9 @@ class Run:
             (0.03, "complete_unpaid", self.act_complete_unpaid),
             (0.025, "async_ok", lambda: self.act_async(True)),
             (0.015, "async_fail", lambda: self.act_async(False)),
-            (0.24, "deliver", lambda: self.act_deliver()),
+            (0.22, "deliver", lambda: self.act_deliver()),
+            (0.01, "deliver_both", self.act_deliver_both),
+            (0.01, "thin_completion", self.act_thin_completion),
             (0.03, "expire", self.act_expire_at_stripe),
             (0.05, "retry", lambda: self.act_retry(self.inst())),
             (0.01, "admin_retry", lambda: self.act_retry(self.inst(), admin=True)),
@@ -941,6 +989,9 @@ class Run:
         except ChaosFailure as e:
             self.failures.append(f"at step {self.step_no}: {e}")
         self.seconds = time.monotonic() - t0
+        self.steps_path = os.path.join(LOGS, f"{self.tag}-seed-{self.seed}.steps")
+        with open(self.steps_path, "w") as f:  # kept for every run, passed or not
+            f.write("\n".join(self.log) + "\n")
         return not self.failures
 
     def report(self):
@@ -952,9 +1003,7 @@ class Run:
         lines += ["  " + f for f in self.failures[:12]]
         if len(self.failures) > 12:
             lines.append(f"  … and {len(self.failures) - 12} more")
-        path = os.path.join(LOGS, f"{self.tag}-seed-{self.seed}.steps")
-        with open(path, "w") as f:
-            f.write("\n".join(self.log) + "\n")
+        path = self.steps_path
         shown = self.log if len(self.log) <= 400 else self.log[-150:]
         lines.append(f"steps ({'all' if shown is self.log else f'last {len(shown)} of {len(self.log)}'}; every step in "
                      f"{os.path.relpath(path, h.ROOT)}):")
