@@ -222,3 +222,34 @@ struct LedgerTests {
         #expect(try h.stock("p") == 10)
     }
 }
+
+@Suite("Ledgers: fulfillment held until a unit is there")
+struct HeldFulfillmentTests {
+    @Test("retry-fulfillment of an order paid without stock needs a unit: 409 until restocked, then it ships")
+    func retryNeedsUnit() throws {
+        let h = try CheckoutHarness()
+        try h.product("one", stock: 1)
+        let a = try h.checkout([("one", 1)])
+        try h.deliverAll(try h.simulator.decline(sessionID: a.id))
+        _ = try h.checkout([("one", 1)])  // B takes the released unit
+        try h.deliverAll(try h.simulator.pay(sessionID: a.id))
+        #expect(try h.order(a.orderID).state.fulfillmentStatus == .failed)
+        do {
+            _ = try h.service.retryFulfillment(orderID: a.orderID)
+            Issue.record("shipped without a unit")
+        } catch {
+            #expect(error.code == "out_of_stock")
+        }
+        #expect(try h.count("SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill'") == 0)
+        try h.product("one", stock: 1)  // restocked
+        let retried = try h.service.retryFulfillment(orderID: a.orderID)
+        #expect(retried.order.fulfillmentStatus == .pending)
+        #expect(!retried.needsAttention, "the out-of-stock reason is gone")
+        #expect(try h.stock("one") == 0)
+        #expect(retried.reservations?.filter { $0.status == "committed" }.map(\.quantity) == [1])
+        #expect(
+            try h.count(
+                "SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND order_id = $1", [a.orderID])
+                == 1)
+    }
+}

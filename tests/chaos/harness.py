@@ -299,6 +299,9 @@ def seed_pending_orders(pg, tag, count):
         FROM generate_series(1, {count}) n;
         INSERT INTO order_items (order_id, line_no, product_id, title, unit_amount, quantity, amount_total)
         SELECT md5('{tag}-' || n)::uuid, 0, 'sku_chaos', 'Chaos mug', 1500, 1, 1500 FROM generate_series(1, {count}) n;
+        -- The stock ledger row each held reservation has (taken from the unlimited product).
+        INSERT INTO stock_reservations (order_id, product_id, quantity, status, limited, stock_epoch)
+        SELECT md5('{tag}-' || n)::uuid, 'sku_chaos', 1, 'reserved', false, 0 FROM generate_series(1, {count}) n;
         INSERT INTO checkout_sessions (id, order_id, attempt, status, url, expires_at)
         SELECT 'cs_test_{tag}_' || n, md5('{tag}-' || n)::uuid, 1, 'open', 'https://sim.example/pay', now() + interval '1 hour'
         FROM generate_series(1, {count}) n;
