@@ -242,7 +242,8 @@ class Run:
 
     def __init__(self, seed, steps, tag, verbose=False, keep_going=False):
         self.seed, self.steps, self.tag, self.verbose, self.keep_going = seed, steps, tag, verbose, keep_going
-        self.rng = random.Random(seed)
+        self.main_rng = random.Random(seed)
+        self.local = threading.local()  # a race's threads each draw from their own Random, seeded by the main one
         self.log = []  # "step  what → outcome"
         self.procs = h.Processes()
         self.orders = {}
@@ -268,6 +269,10 @@ class Run:
         self.completions = {}  # paid session → its checkout.session.completed / async_payment_succeeded event
         self.counts = {}
 
+    @property
+    def rng(self):
+        return getattr(self.local, "rng", None) or self.main_rng
+
     # ---------------------------------------------------------------- setup / teardown
 
     def start(self):
@@ -276,7 +281,7 @@ class Run:
         self.pg = Psql(self.pg_cluster.url)
         h.migrate(self.pg_cluster.url, f"{LOGS}/{self.tag}-migrate.log")
         self.schema = Schema(self.pg)
-        self.supplier = h.FulfillmentReceiver(delay=0)
+        self.supplier = h.FulfillmentReceiver(delay=0.03)  # a fulfillment in flight meets other steps
         self.collector = Collector()
         self.sim = h.start_sim(self.procs, f"{LOGS}/{self.tag}-sim.log", "--webhook-url",
                                f"http://127.0.0.1:{self.collector.port}/events", "--delivery-max-attempts", "3",
@@ -645,7 +650,8 @@ class Run:
 
     # ---------------------------------------------------------------- races
 
-    RACE_ACTIONS = ["mark_paid", "retry", "cancel", "sync", "pay", "decline", "deliver", "expire", "admin_retry"]
+    RACE_ACTIONS = ["mark_paid", "retry", "cancel", "sync", "pay", "decline", "deliver", "expire", "admin_retry",
+                    "reconcile", "refund"]
     # Pairs of actors that meet at a seam (two code paths deciding about one order): half of the races.
     SEAMS = [("mark_paid", "retry"), ("mark_paid", "pay"), ("cancel", "pay"), ("retry", "pay"), ("retry", "deliver"),
              ("mark_paid", "deliver"), ("cancel", "retry"), ("sync", "deliver"), ("decline", "pay"),
@@ -668,6 +674,10 @@ class Run:
             return lambda: self.act_decline(oid)
         if name == "expire":
             return lambda: self.act_expire_at_stripe(oid)
+        if name == "reconcile":
+            return self.act_reconcile
+        if name == "refund":
+            return self.act_refund
         # deliver one not yet delivered event (any order's: what matters is that it runs concurrently)
         eid = self.rng.choice(self.undelivered) if self.undelivered else None
         return (lambda: self.act_deliver(inst, eid)) if eid else (lambda: "deliver: nothing")
@@ -688,7 +698,10 @@ class Run:
         lock = threading.Lock()
         results = [None, None]
 
+        seeds = [self.rng.getrandbits(64), self.rng.getrandbits(64)]
+
         def run(i):
+            self.local.rng = random.Random(seeds[i])
             try:
                 out = fns[i]()
             except Exception as e:  # noqa: BLE001 - reported as the step's outcome, then re-raised below
