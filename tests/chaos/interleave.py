@@ -361,11 +361,13 @@ class Run:
                 self.delivered.append(eid)
 
     def pick_order(self, want=None):
-        """An order, preferring recent ones (where the action is); `want` filters by model predicate."""
+        """An order: mostly a recent one (where the action is), a third of the time any (an old reservation
+        outliving changes of its product's stock); `want` filters by model predicate."""
         ids = self.order_ids
         if not ids:
             return None
-        cands = [o for o in ids[-12:] if want is None or want(self.orders[o])] or \
+        recent = ids[-12:] if self.rng.random() < 0.67 else ids
+        cands = [o for o in recent if want is None or want(self.orders[o])] or \
                 [o for o in ids if want is None or want(self.orders[o])]
         return self.rng.choice(cands) if cands else None
 
@@ -867,10 +869,16 @@ class Run:
 
     def settle(self):
         self.step_no += 1
-        self.note("settle: Stripe healthy, supplier healthy, every event delivered, outbox drained")
+        self.note("settle: Stripe healthy, supplier healthy, every open session expires, every event delivered, "
+                  "outbox drained")
         self.sim_call("DELETE", "/_sim/faults")
         self.supplier.healthy = True
         self.resolve_unknowns()
+        # Every abandoned checkout ends: its session expires at Stripe, so each reservation still held by
+        # an unpaid order is released (and the stock equation checked) once the events are in.
+        for session in self.sim_call("GET", "/_sim/sessions").json()["data"]:
+            if session["status"] == "open":
+                self.sim_action(session["id"], "expire")
         for _ in range(5):
             self.add_events(self.collector.drain())
             pending = list(self.undelivered)
