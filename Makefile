@@ -51,6 +51,10 @@ test: deps
 	  CHAOS_BIN="$(CURDIR)/.build/debug" INTERLEAVE_STEPS=$(INTERLEAVE_CI_STEPS) INTERLEAVE_RUNS=1 \
 	  INTERLEAVE_SEED=$(INTERLEAVE_SEED) python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
 	  exit $${PIPESTATUS[0]}; fi
+	@# The binaries as installed: from an empty directory, bare environment, built-in files (tests/dist).
+	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
+	  BIN_DIR="$(CURDIR)/.build/debug" python3 tests/dist/test_dist.py 2>&1 | tee $(TEST_LOGS)/dist.log; \
+	  exit $${PIPESTATUS[0]}; fi
 	@# One closing line for the whole run, counted from each runner's own report.
 	@python3 scripts/test-summary.py $(TEST_LOGS)
 
@@ -65,10 +69,10 @@ db-url:
 	@scripts/pg.sh url $(PG_DEV_DIR)
 
 fmt:
-	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Plugins Sources Tests
 
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Plugins Sources Tests
 
 # libFuzzer over HTTPServer's parser and connection state machine (corpus in .local/fuzz-http).
 FUZZ_SECONDS ?= 600

@@ -30,20 +30,27 @@ let package = Package(
         // epoll/eventfd/accept4 (not exported by Swift's Glibc module), for HTTPServer's event loop.
         .systemLibrary(name: "CEpoll"),
 
-        // Infrastructure: each knows nothing of payments or of each other.
+        // Infrastructure: none knows anything of payments; only Stripe builds on another (BlockingHTTP).
         .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
-        .target(name: "Stripe", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "Stripe", dependencies: ["COpenSSL", "BlockingHTTP"], swiftSettings: strict),
+        // The one blocking URLSession client (Stripe API calls, simulator deliveries, outbound webhooks).
+        .target(name: "BlockingHTTP", swiftSettings: strict),
+
+        // Migrations, openapi.yaml, web pages, version and commit, generated into Swift at build time.
+        .target(name: "CheckoutResources", swiftSettings: strict, plugins: ["EmbedResources"]),
+        .plugin(name: "EmbedResources", capability: .buildTool()),
 
         // The domain and its HTTP face.
         .target(
             name: "Checkout",
-            dependencies: ["Postgres", "Stripe", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "Stripe", "BlockingHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "CheckoutAPI",
             dependencies: [
-                "Checkout", "HTTPServer", "Stripe", "Postgres", .product(name: "Logging", package: "swift-log"),
+                "Checkout", "CheckoutResources", "HTTPServer", "Stripe", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -57,7 +64,7 @@ let package = Package(
 
         // The offline Stripe stand-in.
         .target(
-            name: "StripeSimulator", dependencies: ["HTTPServer", "Stripe"], exclude: ["README.md"],
+            name: "StripeSimulator", dependencies: ["HTTPServer", "Stripe", "BlockingHTTP"], exclude: ["README.md"],
             swiftSettings: strict),
         .executableTarget(
             name: "stripe-sim",
@@ -85,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "CheckoutAPITests",
             dependencies: [
-                "CheckoutAPI", "Checkout", "StripeSimulator", "Stripe", "HTTPServer", "Postgres", "TestSupport",
+                "CheckoutAPI", "Checkout", "CheckoutResources", "StripeSimulator", "Stripe", "HTTPServer", "Postgres",
+                "TestSupport",
             ],
             swiftSettings: strict),
     ]

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Prints one closing line for `make test`, counted from what each runner itself reported.
 
-`make test` runs three runners in turn (swift test, the browser flows, the CI chaos scenarios); each
-one's output is kept in .local/test-logs/. A stage that did not run is left out; make has already
+`make test` runs four runners in turn (swift test, the browser flows, the CI chaos scenarios, the
+self-contained binary test); each one's output is kept in .local/test-logs/. A stage that did not run is left out; make has already
 stopped at a stage that failed, so reaching this script means every stage that ran passed.
 """
 import pathlib
@@ -38,6 +38,13 @@ if chaos is not None:
     if not m or m[-1][1] != "0":
         sys.exit("test-summary: the chaos scenarios did not all pass")
     parts.append(("chaos scenarios", int(m[-1][0])))
+
+dist = read("dist.log")
+if dist is not None:
+    m = re.findall(r"^(\d+) passed, (\d+) failed$", dist, re.M)
+    if not m or m[-1][1] != "0":
+        sys.exit("test-summary: the self-contained binary test did not pass")
+    parts.append(("dist test", int(m[-1][0])))
 
 total = sum(n for _, n in parts)
 print("make test: " + ", ".join(f"{name} {n}" for name, n in parts))

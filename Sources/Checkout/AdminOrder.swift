@@ -1,11 +1,11 @@
 import Foundation
 
-/// The order as an operator sees it (API.md §4): the public order plus payment details, flags and,
+/// The order as an operator sees it (docs/API.md §4): the public order plus payment details, flags and,
 /// in the detail view, its sessions, payments ledger, stock reservations, Stripe events and history.
 ///
 /// In `GET /api/admin/orders` lists the `sessions`, `payments`, `reservations`, `events` and `history`
 /// keys are left out (they are only loaded for `GET /api/admin/orders/:id`). Adds `attentionReason`,
-/// `payments` and `reservations` to API.md's fields.
+/// `payments` and `reservations` to docs/API.md's fields.
 public struct AdminOrder: Sendable, Equatable, Encodable {
     /// One Checkout Session the order had.
     public struct Session: Sendable, Equatable, Encodable {
@@ -119,7 +119,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         case fulfillmentError, needsAttention, attentionReason, sessions, payments, reservations, events, history
     }
 
-    /// Encodes API.md's JSON shape (absent values as explicit `null`).
+    /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         try order.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Filters and page position of `GET /api/admin/orders` (API.md §3). Newest first.
+/// Filters and page position of `GET /api/admin/orders` (docs/API.md §3). Newest first.
 public struct AdminOrderQuery: Sendable, Equatable {
     public var status: OrderStatus?
     public var paymentStatus: PaymentStatus?
@@ -88,7 +88,7 @@ public struct AdminOrderPage: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey { case orders, nextCursor }
 
-    /// Encodes API.md's JSON shape (absent values as explicit `null`).
+    /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(orders, forKey: .orders)

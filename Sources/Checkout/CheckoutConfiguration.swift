@@ -1,6 +1,6 @@
 import Foundation
 
-/// The domain's settings (from API.md §1's environment; `checkoutd` reads them and builds this).
+/// The domain's settings (from docs/API.md §1's environment; `checkoutd` reads them and builds this).
 public struct CheckoutConfiguration: Sendable {
     /// The storefront origin; success and cancel URLs are built from it, never from the client.
     public var publicOrigin: String
@@ -13,7 +13,7 @@ public struct CheckoutConfiguration: Sendable {
     /// How long a client Idempotency-Key replays its first answer (seconds).
     public var idempotencyWindow: Int
 
-    /// Defaults are API.md §1's.
+    /// Defaults are docs/API.md §1's.
     public init(
         publicOrigin: String = "http://localhost:3000", sessionTTL: Int = 3600, orderNumberPrefix: String = "DO",
         sessionRefreshInterval: Int = 10, idempotencyWindow: Int = 86_400

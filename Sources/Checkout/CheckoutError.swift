@@ -3,7 +3,7 @@ import Postgres
 
 /// Every failure the domain reports, as a small value with a stable snake_case ``code``.
 ///
-/// HTTP-agnostic: the API layer maps ``code`` to a status (API.md §2). ``message`` is safe to
+/// HTTP-agnostic: the API layer maps ``code`` to a status (docs/API.md §2). ``message`` is safe to
 /// show to clients: it never contains SQL, secrets or raw Stripe payloads.
 public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A request field is wrong; `field` is a path such as `items[2].quantity` or `metadata.k`.
@@ -38,7 +38,7 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     /// for logs only.
     case internalFailure(detail: String)
 
-    /// Stable machine-readable code (API.md §2).
+    /// Stable machine-readable code (docs/API.md §2).
     public var code: String {
         switch self {
         case .validation: return "validation_error"
@@ -67,7 +67,7 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The order concerned, when the client needs it (API.md: 503 carries `orderId`).
+    /// The order concerned, when the client needs it (docs/API.md: 503 carries `orderId`).
     public var orderID: UUID? {
         switch self {
         case .stripeRejected(let id, _), .stripeUnavailable(let id, _): return id

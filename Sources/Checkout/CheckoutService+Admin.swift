@@ -78,7 +78,7 @@ extension CheckoutService {
         return try adminOrder(orderID)
     }
 
-    /// Admin cancel of an unpaid order (optional in API.md): gives the stock back. The session at
+    /// Admin cancel of an unpaid order (docs/API.md §3): gives the stock back. The session at
     /// Stripe is left to expire; a payment that still arrives wins and flags the order.
     public func cancel(orderID: UUID, reason: String) throws(CheckoutError) -> AdminOrder {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -107,7 +107,7 @@ extension CheckoutService {
         return try adminOrder(orderID)
     }
 
-    // MARK: - Outbox worker (the next issue) reports here
+    // MARK: - The outbox worker reports here
 
     /// The fulfillment job succeeded: `paid` → `confirmed` (fulfillment `success`, optional supplier
     /// reference stored, "order confirmed" notification enqueued). Returns false when it changed

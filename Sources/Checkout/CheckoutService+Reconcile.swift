@@ -19,7 +19,7 @@ public struct ReconcileResult: Sendable, Equatable {
 }
 
 extension CheckoutService {
-    /// One reconciler pass (API.md §6): repairs missed webhooks and stale reservations.
+    /// One reconciler pass (docs/API.md §6): repairs missed webhooks and stale reservations.
     ///
     /// Claims up to `limit` `pending_payment` orders not checked at Stripe for `staleSeconds`
     /// (atomically, `SKIP LOCKED`, so several instances share the work), then for each: asks Stripe

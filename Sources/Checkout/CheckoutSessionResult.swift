@@ -1,6 +1,6 @@
 import Foundation
 
-/// The answer of create-checkout-session and retry-session (API.md §2):
+/// The answer of create-checkout-session and retry-session (docs/API.md §2):
 /// `{"id": "cs_…", "url": "https://…", "orderId": "<uuid>", "orderNumber": "DO-…"}`.
 public struct CheckoutSessionResult: Sendable, Equatable, Encodable {
     /// The Checkout Session id.
@@ -22,7 +22,7 @@ public struct CheckoutSessionResult: Sendable, Equatable, Encodable {
         case id, url, orderId, orderNumber
     }
 
-    /// Encodes API.md's JSON shape (absent values as explicit `null`).
+    /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

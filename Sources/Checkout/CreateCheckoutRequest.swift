@@ -1,6 +1,6 @@
 import Foundation
 
-/// A validated create-checkout-session request body (API.md §2).
+/// A validated create-checkout-session request body (docs/API.md §2).
 ///
 /// Parsed from the raw JSON bytes with `JSONSerialization` rather than `Codable`, so that a wrong
 /// JSON type is reported precisely (`items[2].quantity must be an integer`, not "data corrupted").

@@ -44,7 +44,7 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     case fulfillmentFailed(error: String)
     /// Admin retry of a failed fulfillment.
     case retryFulfillment
-    /// Admin cancel of an unpaid order (optional in API.md; gives the stock back).
+    /// Admin cancel of an unpaid order (docs/API.md §3; gives the stock back).
     case cancel(reason: String)
     /// Reconciler: a pending order that never got a Checkout Session (Stripe failed and nobody
     /// retried) held its stock longer than a session would have lived: it ends `expired`.

@@ -4,7 +4,7 @@
 /// ever had) taken while the order row is locked. The machine returns a new value; the store writes
 /// back exactly the fields that changed.
 public struct OrderState: Sendable, Equatable, Hashable {
-    /// The status triple of API.md §4.
+    /// The status triple of docs/API.md §4.
     public var status: OrderStatus
     public var paymentStatus: PaymentStatus
     public var fulfillmentStatus: FulfillmentStatus
@@ -94,7 +94,7 @@ public struct OrderState: Sendable, Equatable, Hashable {
     }
 }
 
-/// One row of API.md §4's table: the three status columns together.
+/// One row of docs/API.md §4's table: the three status columns together.
 public struct StatusTriple: Sendable, Hashable, CustomStringConvertible {
     public var status: OrderStatus
     public var paymentStatus: PaymentStatus
@@ -109,7 +109,7 @@ public struct StatusTriple: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(status.rawValue)/\(paymentStatus.rawValue)/\(fulfillmentStatus.rawValue)" }
 
-    /// Every triple API.md §4 lists as reachable. `refunded` keeps whatever fulfillment status it had.
+    /// Every triple docs/API.md §4 lists as reachable. `refunded` keeps whatever fulfillment status it had.
     public static let reachable: Set<StatusTriple> = {
         var set: Set<StatusTriple> = [
             StatusTriple(.pendingPayment, .pending, .notAttempted),

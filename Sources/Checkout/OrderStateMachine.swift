@@ -25,7 +25,7 @@ public enum OrderDecision: Sendable, Equatable {
     }
 }
 
-/// The rules of API.md §4 as one pure function: (current state, event) → transition or no-op.
+/// The rules of docs/API.md §4 as one pure function: (current state, event) → transition or no-op.
 ///
 /// Events arrive late, twice and out of order, so every decision is made against the current
 /// state, never against the event alone:

@@ -1,7 +1,7 @@
 /// The order's overall status (`orders.status`). Raw values are exactly the schema's CHECK values.
 ///
 /// The status answers "where is this order in its life": waiting for money, paid, handed to
-/// fulfillment, or ended without money. See API.md §4 for the table of reachable combinations.
+/// fulfillment, or ended without money. See docs/API.md §4 for the table of reachable combinations.
 public enum OrderStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case pendingPayment = "pending_payment"
     case paid

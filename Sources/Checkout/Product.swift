@@ -2,7 +2,7 @@ import Foundation
 
 /// A catalog entry (`products`): the only source of titles and prices for checkouts.
 ///
-/// Encodes as API.md §3's product JSON: `{"id","title","unitAmount","currency","active","stock"}`
+/// Encodes as docs/API.md §3's product JSON: `{"id","title","unitAmount","currency","active","stock"}`
 /// (`stock` null = unlimited).
 public struct Product: Sendable, Equatable, Encodable {
     public var id: String
@@ -29,7 +29,7 @@ public struct Product: Sendable, Equatable, Encodable {
         case id, title, unitAmount, currency, active, stock
     }
 
-    /// Encodes API.md's JSON shape (absent values as explicit `null`).
+    /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)

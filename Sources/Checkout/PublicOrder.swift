@@ -1,6 +1,6 @@
 import Foundation
 
-/// The order as a storefront sees it (API.md §4): what `GET /api/orders/by-session/:id` returns.
+/// The order as a storefront sees it (docs/API.md §4): what `GET /api/orders/by-session/:id` returns.
 ///
 /// camelCase keys, amounts in minor units, times ISO 8601 UTC; absent values are explicit `null`.
 public struct PublicOrder: Sendable, Equatable, Encodable {
@@ -52,7 +52,7 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
         case checkoutSessionId, failureReason, createdAt, updatedAt
     }
 
-    /// Encodes API.md's JSON shape (absent values as explicit `null`).
+    /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

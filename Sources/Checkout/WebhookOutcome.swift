@@ -1,6 +1,6 @@
 import Foundation
 
-/// What `POST /api/payments/webhook` did with one delivery (API.md §5). Everything except
+/// What `POST /api/payments/webhook` did with one delivery (docs/API.md §5). Everything except
 /// ``signatureInvalid(_:)`` and ``invalidPayload(_:)`` is answered 200 `{"received": true}`.
 public enum WebhookOutcome: Sendable, Equatable {
     /// The signature did not verify (missing, malformed, no v1, no match, too old). Nothing was

@@ -3,7 +3,7 @@ import Logging
 import Postgres
 import Stripe
 
-/// Turns a Stripe webhook delivery into at most one committed state change (API.md §5).
+/// Turns a Stripe webhook delivery into at most one committed state change (docs/API.md §5).
 ///
 /// 1. Verifies `Stripe-Signature` over the raw bytes before anything is parsed or stored.
 /// 2. Decodes the event.

@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 
 extension App {
-    /// The admin API (API.md §3). Authentication is ``AdminAuthMiddleware``'s job, before routing.
+    /// The admin API (docs/API.md §3). Authentication is ``AdminAuthMiddleware``'s job, before routing.
     func registerAdminRoutes(_ services: AppServices) {
         let checkout = services.checkout
         route(.get, "/api/admin/orders") { request in

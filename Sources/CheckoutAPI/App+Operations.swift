@@ -3,13 +3,19 @@ import HTTPServer
 import Postgres
 
 extension App {
-    /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` (API.md §2 "Operations").
+    /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` (docs/API.md §2 "Operations").
     func registerOperationsRoutes() {
         route(.get, "/healthz") { _ in
             .json(bytes: Array(#"{"status":"ok"}"#.utf8))
         }
         let pool = self.pool
+        let draining = self.draining
         route(.get, "/readyz") { _ in
+            // Draining after SIGTERM: still serving, but a proxy should send new work elsewhere.
+            guard !draining.isSet else {
+                throw HTTPError(
+                    .serviceUnavailable, code: "draining", message: "this instance is shutting down")
+            }
             // Any failure (pool timeout, connection refused) means "not ready": 503 via the mapper.
             _ = try pool.withConnection { connection in try connection.query("SELECT 1") }
             return .json(bytes: Array(#"{"status":"ok"}"#.utf8))

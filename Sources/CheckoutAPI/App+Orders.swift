@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 
 extension App {
-    /// Public order routes and the public catalog (API.md §2).
+    /// Public order routes and the public catalog (docs/API.md §2).
     func registerOrderRoutes(_ services: AppServices) {
         let checkout = services.checkout
         route(.get, "/api/orders/by-session/:sessionId") { request in

@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 
 extension App {
-    /// `POST /api/payments/create-checkout-session` and `POST /api/payments/webhook` (API.md §2, §5).
+    /// `POST /api/payments/create-checkout-session` and `POST /api/payments/webhook` (docs/API.md §2, §5).
     func registerPaymentRoutes(_ services: AppServices) {
         let checkout = services.checkout
         route(.post, "/api/payments/create-checkout-session", body: .required) { request in

@@ -1,9 +1,11 @@
+import CheckoutResources
 import Foundation
 import HTTPServer
 import Logging
 import Postgres
+import Synchronization
 
-/// The HTTP face of checkout-server: every route of API.md §2–§3 plus the operations endpoints,
+/// The HTTP face of checkout-server: every route of docs/API.md §2–§3 plus the operations endpoints,
 /// wired to the domain, behind the middleware chain.
 ///
 /// Middleware, outermost first: access log + metrics (one line per request) → `Cache-Control: no-store`
@@ -26,8 +28,13 @@ public final class App: Sendable {
     public let pool: ConnectionPool
     /// The router, fully configured by `init` (read-only afterwards).
     public let router: Router
-    /// The bytes of `openapi.yaml`, nil when the file could not be read at start-up.
+    /// The bytes of `openapi.yaml` (built in, or `OPENAPI_PATH`), nil when that file could not be read.
     let openAPIDocument: [UInt8]?
+    /// Set once a stop was requested: `/readyz` then answers 503 `draining` (``RunningApp/stop()``).
+    let draining = DrainFlag()
+
+    /// Whether this instance is draining (stop requested, still serving).
+    public var isDraining: Bool { draining.isSet }
 
     /// Builds the router for `config` over `pool`, with the domain `services`.
     public init(
@@ -79,7 +86,8 @@ public final class App: Sendable {
         }
     }
 
-    private static func loadOpenAPI(path: String, logger: Logger) -> [UInt8]? {
+    private static func loadOpenAPI(path: String?, logger: Logger) -> [UInt8]? {
+        guard let path else { return EmbeddedFiles.files["openapi.yaml"] }
         guard let data = FileManager.default.contents(atPath: path) else {
             logger.warning(
                 "openapi.yaml not found; GET /openapi.yaml will answer 503 (set OPENAPI_PATH)",
@@ -88,4 +96,13 @@ public final class App: Sendable {
         }
         return Array(data)
     }
+}
+
+/// A one-way flag shared by the app and its `/readyz` route: set when the instance starts draining.
+final class DrainFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    /// Whether the flag was set.
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    /// Sets the flag (idempotent).
+    func set() { value.store(true, ordering: .releasing) }
 }

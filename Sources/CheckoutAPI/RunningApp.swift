@@ -28,14 +28,18 @@ public final class RunningApp: Sendable {
     /// The bound port (useful with `PORT=0`).
     public var port: Int { server.port }
 
-    /// Graceful stop: stop accepting and drain in-flight requests (bounded by `SHUTDOWN_GRACE`) while
-    /// the background workers stop, then close the pool. Later calls do nothing.
+    /// Graceful stop: `/readyz` turns 503 at once and, for `DRAIN_DELAY` seconds, every request is still
+    /// served (a proxy's health check takes the instance out of rotation meanwhile); then stop accepting
+    /// and drain in-flight requests (bounded by `SHUTDOWN_GRACE`) while the background workers stop, then
+    /// close the pool. Later calls do nothing.
     ///
     /// The HTTP drain and every background stop run at the same time, so the worst case is the
     /// longest of them (not their sum, ~56 s with the defaults), well inside a orchestrator's
     /// termination grace period.
     public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        app.draining.set()
+        if app.config.drainDelay > 0 { Thread.sleep(forTimeInterval: Double(app.config.drainDelay)) }
         Self.stopConcurrently(background) { server.shutdown() }
         app.pool.close()
     }
@@ -67,7 +71,7 @@ extension App {
             url: config.databaseURL.reveal(), maxConnections: config.dbPoolSize,
             checkoutTimeout: .milliseconds(Int64(AppConfig.dbPoolCheckoutTimeout * 1000)))
         do {
-            let applied = try Migrator(directory: URL(fileURLWithPath: config.migrationsDirectory)).migrate(pool)
+            let applied = try config.migrator().migrate(pool)
             if !applied.isEmpty {
                 logger.info("migrations applied", metadata: ["applied": .array(applied.map { .string($0) })])
             }

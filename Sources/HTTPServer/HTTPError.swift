@@ -1,7 +1,7 @@
 /// The one error value handlers throw to produce an error response.
 ///
 /// Why a small value and not an `Error` hierarchy: every failure a client can see becomes the same
-/// JSON shape (`../shared/API.md` §2), rendered in exactly one place (`response(requestID:)`), so a code path
+/// JSON shape (docs/API.md §2), rendered in exactly one place (`response(requestID:)`), so a code path
 /// cannot leak a stack trace, an SQL statement or a differently shaped body:
 /// `{"error":{"code":"…","message":"…","field":"…"},"requestId":"…"}` (`field` omitted when nil;
 /// `extra` pairs are added inside `"error"`, e.g. `orderId`).

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Applies the schema migrations `NNN_name.sql` of a directory, forward only, each exactly once.
+/// Applies the schema migrations `NNN_name.sql` of a directory (or given in memory), forward only, each
+/// exactly once.
 ///
 /// Each file runs in its own transaction together with its row in `schema_migrations` (version, name,
 /// SHA-256 checksum of the file bytes, applied_at), so a failed file leaves no trace and is retried on the
@@ -11,14 +12,25 @@ import Foundation
 /// A migration file may hold several statements but no BEGIN/COMMIT of its own and nothing that cannot run
 /// inside a transaction (e.g. `CREATE INDEX CONCURRENTLY`).
 public struct Migrator: Sendable {
-    /// The folder holding the `NNN_*.sql` files.
-    public let directory: URL
+    /// Where the `NNN_*.sql` files come from.
+    public enum Source: Sendable {
+        /// A folder on disk (e.g. the repository's `sql/`, or `MIGRATIONS_DIR`).
+        case directory(URL)
+        /// Files by name with their bytes (e.g. the migrations `checkoutd` carries in its binary).
+        case files([String: [UInt8]])
+    }
+
+    /// Where the migrations are read from.
+    public let source: Source
 
     /// The advisory lock key every migrator of this project shares ("checkout" in ASCII).
     public static let lockKey: Int64 = 0x63_68_65_63_6b_6f_75_74
 
     /// A migrator for the files in `directory` (e.g. the repository's `sql/`).
-    public init(directory: URL) { self.directory = directory }
+    public init(directory: URL) { self.source = .directory(directory) }
+
+    /// A migrator for files given by name (`001_init.sql`) and bytes; other names are ignored as on disk.
+    public init(files: [String: [UInt8]]) { self.source = .files(files) }
 
     /// One migration file found on disk.
     struct File {
@@ -90,13 +102,18 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// The `NNN_*.sql` files of `directory`, by version; other files are ignored, duplicate versions refused.
+    /// The `NNN_*.sql` files of the source, by version; other files are ignored, duplicate versions refused.
     func loadFiles() throws -> [File] {
         let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw MigrationError(file: directory.path, reason: "cannot be read (\(error.localizedDescription))")
+        switch source {
+        case .directory(let directory):
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            } catch {
+                throw MigrationError(file: directory.path, reason: "cannot be read (\(error.localizedDescription))")
+            }
+        case .files(let given):
+            names = Array(given.keys)
         }
         var files: [File] = []
         for name in names where name.hasSuffix(".sql") {
@@ -108,8 +125,13 @@ public struct Migrator: Sendable {
             if let other = files.first(where: { $0.version == version }) {
                 throw MigrationError(file: name, reason: "has the same version as \(other.name).sql")
             }
-            let data = try Data(contentsOf: directory.appendingPathComponent(name))
-            files.append(File(version: version, name: stem, bytes: [UInt8](data)))
+            let bytes: [UInt8]
+            switch source {
+            case .directory(let directory):
+                bytes = [UInt8](try Data(contentsOf: directory.appendingPathComponent(name)))
+            case .files(let given): bytes = given[name] ?? []
+            }
+            files.append(File(version: version, name: stem, bytes: bytes))
         }
         return files.sorted { $0.version < $1.version }
     }

@@ -1,3 +1,4 @@
+import BlockingHTTP
 import Foundation
 import Synchronization
 
@@ -38,7 +39,7 @@ public struct StripeClient: Sendable {
     public let userAgent: String
 
     private let secretKey: String
-    private let transport: Transport
+    private let transport: BlockingHTTPClient
 
     /// - Parameters:
     ///   - secretKey: `sk_…` or `rk_…`; kept private and never printed.
@@ -60,7 +61,8 @@ public struct StripeClient: Sendable {
         self.maxBackoff = maxBackoff
         self.maxRetryAfter = maxRetryAfter
         self.userAgent = userAgent
-        self.transport = Transport(timeout: timeout)
+        // Stripe never redirects its API; following one could send the key elsewhere.
+        self.transport = BlockingHTTPClient(timeout: timeout)
     }
 
     // MARK: - Checkout Sessions
@@ -100,7 +102,6 @@ public struct StripeClient: Sendable {
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.timeoutInterval = (timeout.seconds + 1).rounded(.up)  // backstop; see Transport
         request.setValue("Bearer \(secretKey)", forHTTPHeaderField: "Authorization")
         request.setValue(Self.apiVersion, forHTTPHeaderField: "Stripe-Version")
         request.setValue(userAgent, forHTTPHeaderField: "User-Agent")
@@ -120,7 +121,7 @@ public struct StripeClient: Sendable {
             case .success(let answer):
                 if (200..<300).contains(answer.status) {
                     do {
-                        return try JSONDecoder().decode(T.self, from: answer.body)
+                        return try JSONDecoder().decode(T.self, from: Data(answer.body))
                     } catch {
                         throw .decoding("\(T.self): \(error)")
                     }
@@ -138,8 +139,11 @@ public struct StripeClient: Sendable {
                 {
                     serverDelay = .milliseconds(Int64(min(seconds, maxRetryAfter.seconds) * 1000))
                 }
-            case .failure(let error):
-                failure = error
+            case .failure(.timeout):
+                failure = .timeout
+                retry = true
+            case .failure(.transport(let what)):
+                failure = .transport(what)
                 retry = true
             }
             guard retry, attempt < maxRetries else { throw failure }
@@ -157,9 +161,9 @@ public struct StripeClient: Sendable {
         return .milliseconds(Int64(Double.random(in: 0...cap) * 1000))
     }
 
-    static func apiError(from answer: Transport.Answer) -> StripeAPIError {
+    static func apiError(from answer: BlockingHTTPClient.Answer) -> StripeAPIError {
         var error =
-            (try? JSONDecoder().decode(StripeAPIError.Envelope.self, from: answer.body).error)
+            (try? JSONDecoder().decode(StripeAPIError.Envelope.self, from: Data(answer.body)).error)
             ?? StripeAPIError(
                 status: answer.status, type: answer.status >= 500 ? "api_error" : "invalid_request_error",
                 message: "HTTP \(answer.status) without a Stripe error body")

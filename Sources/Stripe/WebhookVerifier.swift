@@ -4,7 +4,7 @@ import Foundation
 /// Checks a Stripe webhook's `Stripe-Signature` header against the raw request body, before anything
 /// parses or stores it.
 ///
-/// Contract (see `shared/stripe/README.md`):
+/// Contract (docs/API.md §5; Stripe: https://docs.stripe.com/webhooks#verify-manually):
 /// - Header `t=<unix>,v1=<hex>[,v1=…][,v0=…]`: split on `,` (empty elements skipped), each element on its
 ///   first `=`, spaces around names and values trimmed. `t` must occur once, be ASCII digits only and fit an `Int64`.
 /// - Accept when **any** `v1` equals hex HMAC-SHA256(secret, "\(t)." + body) for **any** configured

@@ -2,18 +2,10 @@ import Stripe
 
 /// The simulator's stand-in for Stripe's hosted Checkout page: plain HTML, no script, three forms.
 enum HostedPage {
-    /// Currencies without a minor unit (an amount of 800 JPY is ¥800).
-    static let zeroDecimal: Set<String> = [
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-    ]
-
-    /// `1250 usd` → `12.50 USD`; `800 jpy` → `800 JPY`.
+    /// `1250 usd` → `12.50 USD`; `800 jpy` → `800 JPY` (exponents from ``StripeCurrency``).
     static func money(_ amount: Int64, _ currency: String) -> String {
-        if zeroDecimal.contains(currency) { return "\(amount) \(currency.uppercased())" }
-        let sign = amount < 0 ? "-" : ""
-        let a = amount.magnitude
-        let cents = a % 100
-        return "\(sign)\(a / 100).\(cents < 10 ? "0" : "")\(cents) \(currency.uppercased())"
+        let digits = StripeCurrency(currency)?.formatted(amount) ?? String(amount)
+        return "\(digits) \(currency.uppercased())"
     }
 
     /// Escapes text for HTML element content and attribute values.

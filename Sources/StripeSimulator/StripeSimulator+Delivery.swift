@@ -83,7 +83,11 @@ extension StripeSimulator {
                     stripeSignatureHeader(payload: snapshot.body, secrets: snapshot.secrets, timestamp: snapshot.t)
                 ))
         }
-        let outcome = poster.post(url: snapshot.url, headers: headers, body: snapshot.body)
+        let outcome: (status: Int?, error: String?)
+        switch poster.post(url: snapshot.url, headers: headers, body: snapshot.body) {
+        case .success(let answer): outcome = (answer.status, nil)
+        case .failure(let failure): outcome = (nil, failure.description)
+        }
         let succeeded = outcome.status.map { (200..<300).contains($0) } ?? false
         configuration.log?(
             "deliver \(job.eventID) attempt \(job.attempt + 1) → "

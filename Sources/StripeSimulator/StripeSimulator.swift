@@ -1,3 +1,4 @@
+import BlockingHTTP
 import Dispatch
 import Foundation
 import HTTPServer
@@ -86,7 +87,8 @@ public final class StripeSimulator: Sendable {
     /// Signalled (many times) to cut fault-injected hangs short on reset/shutdown.
     let hangInterrupt = Mutex<[DispatchSemaphore]>([])
     let lifecycle = Mutex<Lifecycle>(Lifecycle())
-    let poster: WebhookPoster
+    /// Delivers webhooks; redirects are not followed (Stripe counts a 3xx as a failed delivery).
+    let poster: BlockingHTTPClient
 
     struct Lifecycle {
         var server: HTTPServer?
@@ -108,7 +110,7 @@ public final class StripeSimulator: Sendable {
         s.webhookURL = configuration.webhookURL
         s.webhookSecrets = configuration.webhookSecrets
         self.state = Mutex(s)
-        self.poster = WebhookPoster(timeout: configuration.delivery.timeout)
+        self.poster = BlockingHTTPClient(timeout: configuration.delivery.timeout, maxResponseBytes: 64 * 1024)
     }
 
     /// Simulated now: the clock plus any `/_sim/clock` advance.

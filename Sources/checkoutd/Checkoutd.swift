@@ -2,9 +2,11 @@ import ArgumentParser
 import CheckoutAPI
 import Foundation
 
-/// `checkoutd`: the checkout server executable (API.md §1).
+/// `checkoutd`: the checkout server executable (docs/API.md §1).
 ///
-/// Subcommands: `serve` (default), `migrate`, `reconcile`. Configuration comes only from the
+/// Subcommands: `serve` (default), `migrate`, `reconcile`; `--version` prints the version and build commit.
+/// Migrations, `openapi.yaml` and the web pages are built in (`MIGRATIONS_DIR`, `OPENAPI_PATH`, `WEB_DIR`
+/// override them). Configuration comes only from the
 /// environment and `./.env`; a bad value prints one `config: …` line and exits with status 2.
 @main
 struct Checkoutd: ParsableCommand {
@@ -16,6 +18,7 @@ struct Checkoutd: ParsableCommand {
             README "Configuration" or .env.example. A bad or missing value stops start-up with one line
             naming the variable and exit status 2.
             """,
+        version: AppConfig.versionLine,
         subcommands: [Serve.self, Migrate.self, Reconcile.self],
         defaultSubcommand: Serve.self)
 }

@@ -4,7 +4,7 @@ import CheckoutAPI
 import Foundation
 import Postgres
 
-/// `checkoutd reconcile`: one pass of the reconciler (API.md §6); prints what it changed.
+/// `checkoutd reconcile`: one pass of the reconciler (docs/API.md §6); prints what it changed.
 ///
 /// Exit status 0 when the pass ran (or another instance was mid-pass for the whole lock wait and
 /// this one skipped, which it says), 1 when some order could not be checked (listed as `error:`

@@ -51,8 +51,11 @@ struct Serve: ParsableCommand {
 
         stopRequested.wait()
         logger.info(
-            "shutdown requested; draining in-flight requests",
-            metadata: ["grace_s": .stringConvertible(config.shutdownGrace)])
+            "shutdown requested; /readyz answers 503, then in-flight requests drain",
+            metadata: [
+                "drain_delay_s": .stringConvertible(config.drainDelay),
+                "grace_s": .stringConvertible(config.shutdownGrace),
+            ])
         running.stop()
         sources.forEach { $0.cancel() }
         logger.info("stopped")

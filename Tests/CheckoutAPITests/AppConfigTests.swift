@@ -15,7 +15,7 @@ private func load(_ overrides: [String: String], dotEnv: String? = nil) throws(C
 
 @Suite("AppConfig")
 struct AppConfigTests {
-    @Test("defaults of API.md §1")
+    @Test("defaults of docs/API.md §1")
     func defaults() throws {
         let c = try load([:])
         #expect(c.host == "127.0.0.1")

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Edges issue 6 asks for that the operations suite does not already cover.
+/// Edges of rate limiting, CORS and size limits that the operations suite does not already cover.
 @Suite("Edges: rate limit on every public POST, CORS and limits never on operations routes")
 struct EdgesTests {
     @Test("retry-session is rate limited per client like create (429 rate_limited + Retry-After); GET routes are not")

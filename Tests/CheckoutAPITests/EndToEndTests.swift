@@ -5,7 +5,7 @@ import StripeSimulator
 import Testing
 import TestSupport
 
-/// Issue 5 "Done when": the product end to end over real sockets (server + Postgres + stripe-sim).
+/// The product end to end over real sockets (server + Postgres + stripe-sim).
 @Suite("End to end: storefront → Stripe (simulated) → webhook → order")
 struct EndToEndTests {
     @Test("happy path: create → pay at the simulator → webhook → by-session shows paid")
@@ -42,7 +42,7 @@ struct EndToEndTests {
         }
         #expect(paid, "order never became paid: \(order)")
         #expect(order["paymentStatus"] as? String == "paid")
-        // The public order has exactly API.md §4's fields; the admin order adds its own.
+        // The public order has exactly docs/API.md §4's fields; the admin order adds its own.
         let publicKeys: Set<String> = [
             "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
             "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt",

@@ -69,7 +69,7 @@ struct OpenAPISpecTests {
         #expect(status != 0)
     }
 
-    @Test("lists every route of API.md §2–§3 and the operations endpoints")
+    @Test("lists every route of docs/API.md §2–§3 and the operations endpoints")
     func listsContractRoutes() throws {
         let yaml = try String(contentsOfFile: Self.specPath, encoding: .utf8)
         let expected: Set<String> = [

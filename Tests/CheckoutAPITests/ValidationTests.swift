@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Every validation error of create-checkout-session names its field (API.md §2), over the real server.
+/// Every validation error of create-checkout-session names its field (docs/API.md §2), over the real server.
 @Suite("Validation over HTTP")
 struct ValidationTests {
     /// (label, JSON body, expected `error.field`).

@@ -36,7 +36,7 @@ struct OrderQueriesTests {
         } throws: { ($0 as? CheckoutError)?.code == "order_not_found" }
     }
 
-    @Test("public order JSON has API.md §4's keys")
+    @Test("public order JSON has docs/API.md §4's keys")
     func publicJSON() throws {
         let h = try CheckoutHarness()
         try h.product("p", amount: 300)
@@ -58,7 +58,7 @@ struct OrderQueriesTests {
         #expect(Set(item.keys) == ["productId", "title", "unitAmount", "quantity", "amountTotal"])
     }
 
-    @Test("admin order JSON adds API.md §4's admin keys; lists leave out sessions, events and history")
+    @Test("admin order JSON adds docs/API.md §4's admin keys; lists leave out sessions, events and history")
     func adminJSON() throws {
         let h = try CheckoutHarness()
         try h.product("p")
@@ -238,7 +238,7 @@ struct OrderQueriesTests {
             _ = try h.service.markPaid(orderID: checkout.orderID, note: "again")
         } throws: { ($0 as? CheckoutError)?.code == "order_already_paid" }
 
-        // The worker (next issue) gives up on fulfillment: needs attention + one notification.
+        // The outbox worker gives up on fulfillment: needs attention + one notification.
         #expect(try h.service.recordFulfillmentFailed(orderID: checkout.orderID, error: "supplier 500"))
         #expect(try !h.service.recordFulfillmentFailed(orderID: checkout.orderID, error: "supplier 500"))
         var detail = try h.service.adminOrder(checkout.orderID)

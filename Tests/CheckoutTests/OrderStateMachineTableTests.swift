@@ -1,7 +1,7 @@
 import Checkout
 import Testing
 
-/// Fixtures: one order state per reachable row of API.md §4 (plus the "retry in progress" pending
+/// Fixtures: one order state per reachable row of docs/API.md §4 (plus the "retry in progress" pending
 /// state without a session), and every event/command the machine knows.
 enum Fixture {
     static let total: Int64 = 5000
@@ -250,7 +250,7 @@ enum Fixture {
 func checkInvariants(from state: OrderState, _ event: OrderEvent, _ decision: OrderDecision) {
     guard case .transition(let next, let effects, let reason) = decision else { return }
     #expect(!reason.isEmpty)
-    #expect(StatusTriple.reachable.contains(next.triple), "\(next.triple) is not in API.md §4's table")
+    #expect(StatusTriple.reachable.contains(next.triple), "\(next.triple) is not in docs/API.md §4's table")
     if state.status.hasReceivedPayment {
         #expect(next.status.hasReceivedPayment, "a paid order was downgraded to \(next.status)")
     }
@@ -280,7 +280,7 @@ func checkInvariants(from state: OrderState, _ event: OrderEvent, _ decision: Or
     #expect(next.payments.count >= state.payments.count, "a payment is never removed from the ledger")
 }
 
-@Suite("OrderStateMachine table (API.md §4)")
+@Suite("OrderStateMachine table (docs/API.md §4)")
 struct OrderStateMachineTableTests {
     @Test("the table covers every state and every event")
     func tableIsComplete() {
@@ -420,14 +420,14 @@ struct OrderStateMachineAttentionTests {
         .init(
             state: "paidFulfillmentFailed", event: "fulfillmentSucceeded", needsAttention: false, keeps: nil,
             drops: "boom", alerts: false),
-        // F3: another reason (a second payment) survives fulfillment's failure, retry and success.
+        // Another reason (a second payment) survives fulfillment's failure, retry and success.
         .init(
             state: "paidFulfillmentFailedFlagged", event: "retryFulfillment", needsAttention: true,
             keeps: "second payment pi_2", drops: "boom", alerts: false),
         .init(
             state: "paidFulfillmentFailedFlagged", event: "fulfillmentSucceeded", needsAttention: true,
             keeps: "second payment pi_2", drops: "boom", alerts: false),
-        // F1: goods shipped although the money went back: flagged and alerted.
+        // Goods shipped although the money went back: flagged and alerted.
         .init(
             state: "refundedFulfillmentPending", event: "fulfillmentSucceeded", needsAttention: true,
             keeps: "fulfilled after a full refund", drops: nil, alerts: true),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Browser tests of the demo storefront and the admin page against the real stack (issue 7).
+"""Browser tests of the demo storefront and the admin page against the real stack.
 
 The test starts everything itself, on free loopback ports, and stops it again (by PID):
   * a throwaway Postgres (`scripts/pg.sh start .local/pg-browser --fresh`), migrated by

@@ -32,7 +32,7 @@ def log(msg):
 # ============================================================================ 1. webhook storm + SIGKILL
 
 # Event kinds and the model. Every event of one order names the order's one session and one
-# PaymentIntent, so the state machine's answer depends only on the *set* delivered (API.md §4):
+# PaymentIntent, so the state machine's answer depends only on the *set* delivered (docs/API.md §4):
 # a payment wins over everything; else an expiry; else a failure; else the order stays pending.
 # Refunds are left out on purpose: "refunded" keeps the fulfillment status it had, which depends on
 # whether the worker ran before the refund arrived (a race, not a rule).

@@ -39,7 +39,7 @@ function el(tag, attrs = {}, ...children) {
 // ---------------------------------------------------------------------------------------------
 // API access
 
-/** An error answer in API.md's shape {"error": {code, message, field}, "requestId"}; status 0 = no answer. */
+/** An error answer in docs/API.md's shape {"error": {code, message, field}, "requestId"}; status 0 = no answer. */
 class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
@@ -366,7 +366,7 @@ function renderOrder(id) {
   load();
 }
 
-/** The detail view of an admin order (API.md §4); `reload` fetches and redraws it after an action. */
+/** The detail view of an admin order (docs/API.md §4); `reload` fetches and redraws it after an action. */
 function orderDetail(order, result, reload) {
   const base = `/api/admin/orders/${encodeURIComponent(order.id)}`;
 

@@ -50,7 +50,7 @@ function readJSON(key, fallback) {
 }
 const writeJSON = (key, value) => localStorage.setItem(key, JSON.stringify(value));
 
-/** An error answer of the API, in API.md's shape {"error": {code, message, field, orderId?}, requestId}. */
+/** An error answer of the API, in docs/API.md's shape {"error": {code, message, field, orderId?}, requestId}. */
 class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
@@ -367,7 +367,7 @@ const STATUS_TEXT = {
   cancelled: 'This order was cancelled.',
 };
 
-/** Renders the public order (API.md §4) into `container`. */
+/** Renders the public order (docs/API.md §4) into `container`. */
 function renderOrder(container, order) {
   const parts = [
     el('p', {}, 'Order ', el('strong', { testid: 'order-number' }, order.orderNumber)),

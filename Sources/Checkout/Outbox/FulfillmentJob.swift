@@ -3,7 +3,7 @@ import Logging
 
 /// The `fulfill` outbox job: hands a paid order to the supplier.
 ///
-/// POSTs the order as JSON (the admin order of API.md §4 without `sessions`, `events` and
+/// POSTs the order as JSON (the admin order of docs/API.md §4 without `sessions`, `events` and
 /// `history`) to `FULFILLMENT_WEBHOOK_URL` with `Idempotency-Key: fulfill:<order id>`, so a repeat
 /// after a crash or a lost answer is recognisable by the supplier. A 2xx answer is success; an
 /// optional `{"reference": "…"}` in it is stored. Anything else (non-2xx, timeout, connection

@@ -1,18 +1,11 @@
-/// Formats amounts in minor units for people (notifications), using Stripe's currency exponents.
-public enum Money {
-    /// Currencies without minor units (Stripe "zero-decimal currencies").
-    static let zeroDecimal: Set<String> = [
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-    ]
-    /// Currencies with three decimals (Stripe "three-decimal currencies").
-    static let threeDecimal: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
+import Stripe
 
-    /// Digits after the decimal point of `currency` (ISO 4217, any case).
+/// Formats amounts in minor units for people (notifications), with the exponent Stripe counts for the
+/// currency (``StripeCurrency``, the one table of Stripe's currency rules).
+public enum Money {
+    /// Digits after the decimal point of `currency` (any case); 2 for a code Stripe does not list.
     public static func exponent(_ currency: String) -> Int {
-        let c = currency.lowercased()
-        if zeroDecimal.contains(c) { return 0 }
-        if threeDecimal.contains(c) { return 3 }
-        return 2
+        StripeCurrency(currency)?.exponent ?? 2
     }
 
     /// `1250, "eur"` → `12.50 EUR`; `1200, "jpy"` → `1200 JPY`; exact (integer arithmetic, no rounding).

@@ -3,7 +3,7 @@ import Logging
 import Postgres
 import Synchronization
 
-/// Repairs what webhooks and crashes can leave behind (API.md §6). One pass:
+/// Repairs what webhooks and crashes can leave behind (docs/API.md §6). One pass:
 ///
 /// 1. `pending_payment` orders not checked at Stripe for ``Configuration/staleAfter`` seconds (the
 ///    domain's ``CheckoutService/reconcilePendingOrders(staleSeconds:limit:)``): the session is

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything `checkoutd` reads from its environment (API.md §1), parsed and checked once at start-up.
+/// Everything `checkoutd` reads from its environment (docs/API.md §1), parsed and checked once at start-up.
 ///
 /// Sources, strongest first: the process environment, then `.env` in the working directory. An empty
 /// value counts as unset (so `ADMIN_TOKEN=` in a copied `.env.example` means "no admin token").
@@ -68,14 +68,18 @@ public struct AppConfig: Sendable {
     public var rateLimitBurst: Int = 20
     /// `SHUTDOWN_GRACE`: seconds in-flight requests get to finish on SIGTERM, 0–300. Default 10.
     public var shutdownGrace: Int = 10
-    /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default `sql` (relative to the working directory).
-    public var migrationsDirectory: String = "sql"
-    /// `WEB_DIR`: folder holding `demo/` and `admin/` (static pages). Default `web`.
-    public var webDirectory: String = "web"
+    /// `DRAIN_DELAY`: seconds between SIGTERM and closing the listener, 0–60, during which `/readyz`
+    /// answers 503 while every request is still served, so a health-checking proxy takes this instance
+    /// out of rotation before it stops accepting. Default 0 (stop accepting at once).
+    public var drainDelay: Int = 0
+    /// `MIGRATIONS_DIR`: folder of `NNN_*.sql` migrations. Default (nil): the ones built into the binary.
+    public var migrationsDirectory: String? = nil
+    /// `WEB_DIR`: folder holding `demo/` and `admin/` (static pages). Default (nil): the built-in pages.
+    public var webDirectory: String? = nil
     /// `DEMO_ENABLED`: serve the demo storefront under `/demo/` (true/false). Default false.
     public var demoEnabled: Bool = false
-    /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default `openapi.yaml`.
-    public var openAPIPath: String = "openapi.yaml"
+    /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default (nil): the built-in copy.
+    public var openAPIPath: String? = nil
 
     // Background work (outbox worker, reconciler, notifications): see README "Operations".
 
@@ -123,6 +127,7 @@ public struct AppConfig: Sendable {
         "ADMIN_TOKEN", "APP_ENV", "CHECKOUT_SESSION_TTL", "ORDER_NUMBER_PREFIX", "FULFILLMENT_WEBHOOK_URL",
         "NOTIFY_WEBHOOK_URL", "RECONCILE_INTERVAL", "LOG_LEVEL", "LOG_FORMAT", "HTTP_WORKER_THREADS",
         "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "SHUTDOWN_GRACE",
+        "DRAIN_DELAY",
         "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED", "OUTBOX_CONCURRENCY", "OUTBOX_POLL_INTERVAL",
         "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
         "OUTBOX_HTTP_TIMEOUT",
@@ -351,6 +356,7 @@ private struct Reader {
         c.rateLimitPerMinute = try int("RATE_LIMIT_PER_MINUTE", default: c.rateLimitPerMinute, in: 0...100_000)
         c.rateLimitBurst = try int("RATE_LIMIT_BURST", default: c.rateLimitBurst, in: 1...10_000)
         c.shutdownGrace = try int("SHUTDOWN_GRACE", default: c.shutdownGrace, in: 0...300, unit: "seconds")
+        c.drainDelay = try int("DRAIN_DELAY", default: c.drainDelay, in: 0...60, unit: "seconds")
         c.migrationsDirectory = raw("MIGRATIONS_DIR") ?? c.migrationsDirectory
         c.openAPIPath = raw("OPENAPI_PATH") ?? c.openAPIPath
         c.webDirectory = raw("WEB_DIR") ?? c.webDirectory

@@ -1,6 +1,6 @@
 import HTTPServer
 
-/// Guards every path under `/api/admin/` with `Authorization: Bearer $ADMIN_TOKEN` (API.md §3).
+/// Guards every path under `/api/admin/` with `Authorization: Bearer $ADMIN_TOKEN` (docs/API.md §3).
 ///
 /// - `ADMIN_TOKEN` unset: 503 `admin_disabled` (the operator has not turned the admin API on;
 ///   answering 401 would suggest that some token could work).

@@ -4,7 +4,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// The one place where a thrown error becomes an API.md error response.
+/// The one place where a thrown error becomes a docs/API.md error response.
 ///
 /// - `HTTPError` passes through unchanged (it is already the wire shape).
 /// - `CheckoutError` keeps its stable `code` and client-safe `message`/`field`; the status comes from

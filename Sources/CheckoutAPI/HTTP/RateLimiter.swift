@@ -1,7 +1,7 @@
 import Dispatch
 import Synchronization
 
-/// A per-client token bucket (API.md §2: 429 `rate_limited` with `Retry-After`).
+/// A per-client token bucket (docs/API.md §2: 429 `rate_limited` with `Retry-After`).
 ///
 /// Each client key (the peer address, without port) has a bucket of `burst` tokens refilled at
 /// `perMinute / 60` tokens per second; a request takes one. Memory is bounded: at most `maxClients`

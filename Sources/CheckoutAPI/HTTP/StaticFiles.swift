@@ -1,9 +1,11 @@
+import CheckoutResources
 import Foundation
 import HTTPServer
 import Logging
 
 /// Serves the static demo storefront (`/demo/`, only when `DEMO_ENABLED`) and the admin page
-/// (`/admin/`) from `WEB_DIR` (web/README.md "Paths the server must serve").
+/// (`/admin/`): the pages built into the binary, or those of `WEB_DIR` when it is set (web/README.md
+/// "Paths the server must serve").
 ///
 /// Why a middleware and not routes: these are files, not API operations, so they stay out of the
 /// router's route list (which must equal `openapi.yaml`'s). Files are read once at start-up from the
@@ -24,10 +26,18 @@ struct StaticFiles: HTTPMiddleware {
         "txt": "text/plain; charset=utf-8",
     ]
 
-    /// Loads `webDir/demo` (when `demo`) and `webDir/admin`; missing folders are logged and skipped.
-    init(webDir: String, demo: Bool, logger: Logger) {
+    /// Loads `webDir/demo` (when `demo`) and `webDir/admin`, or with no `webDir` the built-in copies of
+    /// `web/demo` and `web/admin`; missing folders are logged and skipped.
+    init(webDir: String?, demo: Bool, logger: Logger) {
         var mounts: [Mount] = []
         for (name, enabled) in [("demo", demo), ("admin", true)] where enabled {
+            guard let webDir else {
+                let files = EmbeddedFiles.folder("web/" + name).filter {
+                    Self.isSafeName($0.key) && Self.contentType($0.key) != nil
+                }
+                mounts.append(Mount(prefix: "/" + name, files: files))
+                continue
+            }
             let dir = URL(fileURLWithPath: webDir).appendingPathComponent(name)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
                 logger.info("static folder not found; /\(name)/ not served", metadata: ["path": .string(dir.path)])

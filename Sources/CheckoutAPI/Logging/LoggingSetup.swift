@@ -1,3 +1,4 @@
+import CheckoutResources
 import Logging
 
 extension AppConfig {
@@ -33,6 +34,9 @@ extension AppConfig {
             "fulfillment_webhook": .stringConvertible(fulfillmentWebhookURL != nil),
             "notify_webhook": .stringConvertible(notifyWebhookURL != nil),
             "reconcile_interval": .stringConvertible(reconcileInterval),
+            "version": .string(EmbeddedFiles.version), "commit": .string(EmbeddedFiles.commit),
+            "resources": .string(
+                migrationsDirectory == nil && openAPIPath == nil && webDirectory == nil ? "built-in" : "overridden"),
         ]
     }
 }
