@@ -21,7 +21,7 @@ INTERLEAVE_RUNS     ?= 5
 INTERLEAVE_SEED     ?= 1
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
-.PHONY: bench test-chaos fuzz-stripe
+.PHONY: bench test-chaos fuzz-stripe test-stripe-conformance dist test-dist test-deploy
 
 deps:
 	@scripts/deps.sh
@@ -46,6 +46,9 @@ test: deps
 	@# The browser tests (tests/browser) after the Swift ones; not on a filtered run, nor with BROWSER_TESTS=0.
 	@if [ -z "$(strip $(TEST_FLAGS))" ] && [ "$(BROWSER_TESTS)" != "0" ]; then \
 	  $(MAKE) --no-print-directory test-browser 2>&1 | tee $(TEST_LOGS)/browser.log; exit $${PIPESTATUS[0]}; fi
+	@# stripe-sim against Stripe's official Python library and Stripe's published shapes; not on a filtered run.
+	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
+	  $(MAKE) --no-print-directory test-stripe-conformance 2>&1 | tee $(TEST_LOGS)/conformance.log; exit $${PIPESTATUS[0]}; fi
 	@# The CI part of the chaos suite (tests/chaos) after the Swift tests, on the debug binaries; not on a filtered run.
 	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
 	  CHAOS_BIN="$(CURDIR)/.build/debug" INTERLEAVE_STEPS=$(INTERLEAVE_CI_STEPS) INTERLEAVE_RUNS=1 \
@@ -99,6 +102,15 @@ test-browser: deps
 	@$(SWIFT) build --product checkoutd && $(SWIFT) build --product stripe-sim
 	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" python3 tests/browser/test_flows.py -v
 
+# stripe-sim held against Stripe's own artifacts: the official `stripe` Python library (pinned, in a venv under
+# .local/) drives a real stripe-sim; answers are checked against Stripe's error codes and the JSON Schemas in
+# tests/stripe-conformance/schemas (see tests/stripe-conformance/README.md). `make test` runs it too.
+CONFORMANCE_VENV ?= .local/conformance-venv
+test-stripe-conformance: deps
+	@scripts/conformance-venv.sh $(CONFORMANCE_VENV)
+	@$(SWIFT) build --product stripe-sim
+	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(CONFORMANCE_VENV)/bin/python tests/stripe-conformance/test_conformance.py -v
+
 # Re-takes the README's screenshots (docs/screenshots/*.png, 1280×800) with the browser tests.
 screenshots:
 	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" $(MAKE) --no-print-directory test-browser
@@ -121,6 +133,34 @@ test-chaos: deps
 FUZZ_STRIPE_SECONDS ?= 300
 fuzz-stripe:
 	fuzz/stripe/run.sh $(FUZZ_STRIPE_SECONDS)
+
+# The release artifact: checkoutd and stripe-sim built in release mode with the Swift runtime linked
+# statically (--static-swift-stdlib; only Debian's libpq, OpenSSL, libcurl, libstdc++ and glibc stay
+# shared), plus .env.example, a sample systemd unit and a short INSTALL.md, in
+# .local/dist/checkout-server-VERSION-linux-ARCH.tar.gz. Own scratch path: the debug build is untouched.
+DIST_DIR     ?= .local/dist
+DIST_SCRATCH ?= .build-dist
+DIST_NAME    := checkout-server-$(shell tr -d ' \n' < VERSION)-linux-$(shell uname -m)
+dist:
+	@scripts/deps.sh libcurl4-openssl-dev
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DIST_SCRATCH) --product checkoutd
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DIST_SCRATCH) --product stripe-sim
+	@scripts/dist.sh "$$($(SWIFT) build -c release --scratch-path $(DIST_SCRATCH) --show-bin-path)" \
+	  $(DIST_DIR) $(DIST_NAME)
+
+# `make dist`, then the self-contained test (tests/dist) on the binaries unpacked from the tarball.
+test-dist: dist
+	@set -eu; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	tar -xzf $(DIST_DIR)/$(DIST_NAME).tar.gz -C "$$dir"; \
+	BIN_DIR="$$dir/$(DIST_NAME)" python3 tests/dist/test_dist.py
+
+# Two checkoutd behind Debian's haproxy (installed when missing) on one Postgres: a purchase, its webhook
+# and the success page through the proxy, then a rolling restart under steady load with zero failed
+# requests (tests/deploy; ~40 s on the debug build). CI runs it after `make test`.
+test-deploy:
+	@scripts/deps.sh haproxy
+	@$(SWIFT) build --product checkoutd && $(SWIFT) build --product stripe-sim
+	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" python3 tests/deploy/test_deploy.py
 
 clean:
 	rm -rf .build

@@ -65,8 +65,8 @@ extension App {
             logger: logger)
     }
 
-    /// Starts what `serve` runs besides HTTP: the outbox worker (unless `OUTBOX_CONCURRENCY=0`) and
-    /// the periodic reconciler (unless `RECONCILE_INTERVAL=0`). Returns their stop functions for
+    /// Starts what `serve` runs besides HTTP: the outbox worker (unless `OUTBOX_CONCURRENCY=0`), the
+    /// periodic reconciler (unless `RECONCILE_INTERVAL=0`) and retention (unless `RETENTION_INTERVAL=0`). Returns their stop functions for
     /// ``RunningApp/stop()`` (which runs them concurrently with the HTTP drain, before the pool closes).
     static func startBackground(
         config: AppConfig, pool: ConnectionPool, services: AppServices, logger: Logger, metrics: Metrics, boundPort: Int
@@ -90,6 +90,24 @@ extension App {
                 if !task.stop(timeout: 30) {
                     logger.warning("reconciler pass still running at shutdown; abandoned")
                 }
+            }
+        }
+        if config.retentionInterval > 0, config.dbPoolSize < 2 {
+            logger.warning("retention off: it needs DB_POOL_SIZE ≥ 2")
+        } else if config.retentionInterval > 0 {
+            let retention = Retention(
+                pool: pool,
+                configuration: .init(
+                    outboxRetention: config.outboxRetention, eventPayloadRetention: config.eventPayloadRetention,
+                    unpaidOrderRetention: config.unpaidOrderRetention),
+                logger: logger)
+            let task = PeriodicTask(name: "retention", interval: Double(config.retentionInterval)) {
+                metrics.retention.record(retention.runOnce())
+            }
+            task.start()
+            stops.append {
+                retention.cancel()  // a running pass stops between batches
+                if !task.stop(timeout: 30) { logger.warning("retention pass still running at shutdown; abandoned") }
             }
         }
         if config.outboxConcurrency > 0 {

@@ -61,7 +61,7 @@ extension App {
                 logger.warning("metrics: database gauges unavailable", metadata: ["error": "\(error)"])
             }
             return .text(
-                metrics.render(gauges: gauges) + metrics.background.render(),
+                metrics.render(gauges: gauges) + metrics.background.render() + metrics.retention.render(),
                 contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }

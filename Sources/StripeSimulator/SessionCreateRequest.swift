@@ -3,9 +3,13 @@ import Stripe
 /// A validated `POST /v1/checkout/sessions` body: what the simulator needs to build a session.
 ///
 /// `validate` is pure (parameters + clock in, request or Stripe-shaped error out) and checks what Stripe
-/// checks for the parameters this project sends: required params, integer formats, the line item and
-/// metadata limits, URL shapes and the `expires_at` window. Unknown parameters are rejected with
-/// `parameter_unknown`, as Stripe does, so a typo in a client shows up in tests.
+/// checks for the parameters this project sends: required params, integer formats, supported currencies
+/// and their minimum/maximum/rounding rules (`StripeCurrency`), the line item and metadata limits, URL
+/// shapes and the `expires_at` window. Unknown parameters are rejected with `parameter_unknown`, as Stripe
+/// does, so a typo in a client shows up in tests.
+///
+/// Error `code`s are only ones Stripe documents (https://docs.stripe.com/error-codes); where Stripe answers a
+/// refusal with no code (an unsupported currency, an invalid enum value, a malformed hash), so does this.
 struct SessionCreateRequest: Sendable, Equatable {
     struct LineItem: Sendable, Equatable, Codable {
         var name: String
@@ -25,9 +29,23 @@ struct SessionCreateRequest: Sendable, Equatable {
     var expiresAt: Int64
     var currency: String
     var amountTotal: Int64
+    /// Session fields that echo a parameter as given (`locale`, `submit_type`, …), in wire form.
+    var echoed: [String: Wire] = [:]
 
-    /// Stripe's largest charge amount (8 digits in the minor unit).
-    static let maxAmount: Int64 = 99_999_999
+    /// Parameters that only choose among fixed values, with the values Stripe accepts for the pinned
+    /// version (https://docs.stripe.com/api/checkout/sessions/create). stripe-sim renders one hosted page
+    /// for cards, so `ui_mode` and `payment_method_types` accept only what it can show.
+    static let choices: [String: [String]] = [
+        "locale": [
+            "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil", "fr", "fr-CA", "hr",
+            "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk",
+            "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
+        ],
+        "submit_type": ["auto", "book", "donate", "pay", "subscribe"],
+        "billing_address_collection": ["auto", "required"],
+        "ui_mode": ["hosted_page"],
+        "allow_promotion_codes": ["true", "false"],
+    ]
 
     static let topLevelKeys: Set<String> = [
         "mode", "line_items", "success_url", "cancel_url", "client_reference_id", "metadata",
@@ -45,7 +63,7 @@ struct SessionCreateRequest: Sendable, Equatable {
             message: "Missing required param: \(param).")
     }
 
-    static func invalid(_ param: String, _ message: String, code: String = "parameter_invalid") -> StripeAPIError {
+    static func invalid(_ param: String?, _ message: String, code: String? = nil) -> StripeAPIError {
         StripeAPIError(status: 400, type: "invalid_request_error", code: code, param: param, message: message)
     }
 
@@ -62,8 +80,7 @@ struct SessionCreateRequest: Sendable, Equatable {
     static func string(_ value: FormValue?, param: String) throws(StripeAPIError) -> String? {
         guard let value else { return nil }
         guard let s = value.stringValue else {
-            throw invalid(
-                param, "Invalid string: expected a string, got an object or list.", code: "parameter_invalid_string")
+            throw invalid(param, "Invalid string: expected a string, got an object or list.")
         }
         return s
     }
@@ -91,7 +108,7 @@ struct SessionCreateRequest: Sendable, Equatable {
         guard let value else { return [:] }
         if value.stringValue == "" { return [:] }  // `metadata=` clears
         guard let dict = value.dictionaryValue else {
-            throw invalid(param, "Invalid hash", code: "parameter_invalid")
+            throw invalid(param, "Invalid hash")
         }
         if dict.count > 50 {
             throw invalid(
@@ -118,6 +135,26 @@ struct SessionCreateRequest: Sendable, Equatable {
         return out
     }
 
+    /// Stripe's answer to a session total it will not charge (codes from `StripeCurrency.AmountRefusal`).
+    static func totalRefused(_ refusal: StripeCurrency.AmountRefusal, _ c: StripeCurrency) -> StripeAPIError {
+        let code = refusal.stripeCode(for: c)
+        let message: String
+        switch refusal {
+        case .tooSmall(let minimum):
+            message =
+                "The Checkout Session's total amount due must add up to at least \(c.formatted(minimum)) \(c.code)."
+        case .tooLarge(let maximum):
+            message = "The Checkout Session's total amount due must be no more than \(c.formatted(maximum)) \(c.code)."
+        case .notAMultiple(let step) where c.exponent == 3:
+            message =
+                "Invalid amount. Amounts in \(c.code.uppercased()) must be rounded to the nearest ten (a multiple of \(step)). See https://stripe.com/docs/currencies#three-decimal for more information."
+        case .notAMultiple(let step):
+            message =
+                "Invalid amount. Currency \(c.code.uppercased()) has become effectively zero-decimal and charged amounts must be evenly divisible by \(step). See https://stripe.com/docs/currencies#special-cases for more information."
+        }
+        return StripeAPIError(status: 400, type: "invalid_request_error", code: code, message: message)
+    }
+
     /// Validates Stripe's way; `now` is unix seconds.
     static func validate(_ p: [String: FormValue], now: Int64) throws(StripeAPIError) -> SessionCreateRequest {
         try unknownKeys(p, allowed: topLevelKeys, prefix: nil)
@@ -130,7 +167,7 @@ struct SessionCreateRequest: Sendable, Equatable {
         }
         guard let lineItemsValue = p["line_items"] else { throw missing("line_items") }
         guard let rawItems = lineItemsValue.arrayValue else {
-            throw invalid("line_items", "Invalid array", code: "parameter_invalid")
+            throw invalid("line_items", "Invalid array")
         }
         if rawItems.count > 100 {
             throw invalid("line_items", "You may only specify up to 100 line items in payment mode.")
@@ -143,7 +180,9 @@ struct SessionCreateRequest: Sendable, Equatable {
             if item["price"] != nil {
                 throw StripeAPIError(
                     status: 400, type: "invalid_request_error", code: "resource_missing", param: "\(base)[price]",
-                    message: "stripe-sim has no Price objects: use \(base)[price_data].")
+                    message:
+                        "No such price: '\(item["price"]?.stringValue ?? "")' (stripe-sim has no Price objects: use \(base)[price_data])"
+                )
             }
             guard let priceValue = item["price_data"] else { throw missing("\(base)[price_data]") }
             guard let price = priceValue.dictionaryValue else { throw invalid("\(base)[price_data]", "Invalid hash") }
@@ -151,18 +190,26 @@ struct SessionCreateRequest: Sendable, Equatable {
             guard let currencyRaw = try string(price["currency"], param: "\(base)[price_data][currency]") else {
                 throw missing("\(base)[price_data][currency]")
             }
-            let currency = currencyRaw.lowercased()
-            guard currency.count == 3, currency.unicodeScalars.allSatisfy({ $0 >= "a" && $0 <= "z" }) else {
+            // https://docs.stripe.com/currencies#presentment-currencies; Stripe names the supported ones.
+            guard let stripeCurrency = StripeCurrency(currencyRaw) else {
                 throw invalid(
-                    "\(base)[price_data][currency]", "Invalid currency: \(currencyRaw).", code: "parameter_invalid")
+                    "\(base)[price_data][currency]",
+                    "Invalid currency: \(currencyRaw.lowercased()). Stripe currently supports these currencies: "
+                        + StripeCurrency.supportedCodes.sorted().joined(separator: ", "))
             }
+            let currency = stripeCurrency.code
             guard let unitAmount = try integer(price["unit_amount"], param: "\(base)[price_data][unit_amount]") else {
                 throw missing("\(base)[price_data][unit_amount]")
             }
-            guard unitAmount >= 1, unitAmount <= maxAmount else {
+            guard unitAmount >= 0 else {
+                throw invalid(
+                    "\(base)[price_data][unit_amount]", "This value must be greater than or equal to 0.",
+                    code: "parameter_invalid_integer")
+            }
+            guard unitAmount <= stripeCurrency.maximumAmount else {
                 throw invalid(
                     "\(base)[price_data][unit_amount]",
-                    "Invalid integer: \(unitAmount); must be between 1 and \(maxAmount).",
+                    "This value must be less than or equal to \(stripeCurrency.maximumAmount).",
                     code: "parameter_invalid_integer")
             }
             guard let productValue = price["product_data"] else {
@@ -197,16 +244,16 @@ struct SessionCreateRequest: Sendable, Equatable {
         guard items.allSatisfy({ $0.currency == first.currency }) else {
             throw invalid("line_items", "All line items must have the same currency.")
         }
+        // Minimum, maximum and rounding of the total: https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+        let stripeCurrency = StripeCurrency(first.currency)!  // validated above
         var total: Int64 = 0
         for item in items {
             let (product, o1) = item.unitAmount.multipliedReportingOverflow(by: item.quantity)
             let (sum, o2) = total.addingReportingOverflow(product)
-            guard !o1, !o2, sum <= maxAmount else {
-                throw StripeAPIError(
-                    status: 400, type: "invalid_request_error", code: "amount_too_large", param: "line_items",
-                    message: "The total amount must be no more than \(maxAmount) in the minor unit.")
-            }
-            total = sum
+            total = o1 || o2 ? .max : sum
+        }
+        if let refusal = stripeCurrency.refusal(forTotal: total) {
+            throw totalRefused(refusal, stripeCurrency)
         }
         guard let successURL = try url(p["success_url"], param: "success_url") else { throw missing("success_url") }
         let cancelURL = try url(p["cancel_url"], param: "cancel_url")
@@ -232,18 +279,41 @@ struct SessionCreateRequest: Sendable, Equatable {
         }
         var expiresAt = now + 86_400
         if let e = try integer(p["expires_at"], param: "expires_at") {
-            // Stripe allows 30 minutes to 24 hours; a few seconds of slack for the client's clock.
-            guard e >= now + 1800 - 10, e <= now + 86_400 + 10 else {
+            // 30 minutes to 24 hours after creation, measured on Stripe's clock with no slack
+            // (https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-expires_at).
+            guard e >= now + 1800 else {
                 throw invalid(
                     "expires_at",
-                    "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation."
-                )
+                    "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.")
+            }
+            guard e <= now + 86_400 else {
+                throw invalid(
+                    "expires_at",
+                    "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.")
             }
             expiresAt = e
         }
-        return SessionCreateRequest(
+        var echoed: [String: Wire] = [:]
+        for (param, values) in choices.sorted(by: { $0.key < $1.key }) {
+            guard let v = try string(p[param], param: param) else { continue }
+            guard values.contains(v) else {
+                throw invalid(param, "Invalid \(param): must be one of \(values.joined(separator: ", "))")
+            }
+            echoed[param] = param == "allow_promotion_codes" ? .bool(v == "true") : .string(v)
+        }
+        if let types = p["payment_method_types"] {
+            guard let list = types.arrayValue else { throw invalid("payment_method_types", "Invalid array") }
+            for (i, t) in list.enumerated() where t.stringValue != "card" {
+                throw invalid(
+                    "payment_method_types[\(i)]",
+                    "stripe-sim simulates card payments only; payment_method_types may only contain card.")
+            }
+        }
+        var request = SessionCreateRequest(
             mode: mode, lineItems: items, successURL: successURL, cancelURL: cancelURL,
             clientReferenceID: clientReferenceID, metadata: metadata, paymentIntentMetadata: piMetadata,
             customerEmail: email, expiresAt: expiresAt, currency: first.currency, amountTotal: total)
+        request.echoed = echoed
+        return request
     }
 }

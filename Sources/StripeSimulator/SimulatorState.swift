@@ -11,10 +11,34 @@ struct SimulatorState {
         var session: CheckoutSession
         var lineItems: [SessionCreateRequest.LineItem]
         var paymentIntentMetadata: [String: String]
+        /// The `customer_email` parameter as given (`session.customerEmail` is what was collected).
+        var requestedEmail: String?
+        /// The line items with the ids Stripe gives them (`li_…`, inline `price_…` and `prod_…`).
+        var storedLineItems: [StoredLineItem] = []
+        /// Session fields set from parameters as given (`locale`, `submit_type`, …).
+        var echoed: [String: Wire] = [:]
         /// The successful charge, once paid.
         var chargeID: String?
         /// Decline messages shown on the hosted page.
         var lastDecline: String?
+    }
+
+    /// A session's line item as `GET /v1/checkout/sessions/:id/line_items` lists it.
+    struct StoredLineItem {
+        var item: SessionCreateRequest.LineItem
+        var id: String
+        var priceID: String
+        var productID: String
+    }
+
+    /// A refund of a charge (`re_…`).
+    struct RefundRecord {
+        var id: String
+        var amount: Int64
+        var chargeID: String
+        var paymentIntentID: String?
+        var currency: String?
+        var created: Int64
     }
 
     /// A generated event: its JSON body is fixed at creation (re-deliveries send the same bytes, re-signed).
@@ -55,6 +79,8 @@ struct SimulatorState {
     var sessionOrder: [String] = []
     var paymentIntents: [String: PaymentIntent] = [:]
     var charges: [String: Charge] = [:]
+    var refunds: [String: RefundRecord] = [:]
+    var refundOrder: [String] = []
     var events: [String: EventRecord] = [:]
     var eventOrder: [String] = []
     var idempotency: [String: IdempotencyRecord] = [:]
@@ -71,6 +97,8 @@ struct SimulatorState {
     var queue: [DeliveryJob] = []
     var held: [DeliveryJob] = []
     var holding = false
+    /// How long each new delivery waits before its first attempt (`/_sim/deliveries/delay`).
+    var deliveryDelay: Duration = .zero
     var nextOrder = 0
     var inFlight = 0
     /// Bumped by reset so in-flight work from before a reset is dropped.

@@ -85,15 +85,14 @@ extension StripeSimulator {
             log(400)
             return .stripeError(
                 StripeAPIError(
-                    status: 400, type: "invalid_request_error", code: "parameter_invalid",
-                    message: "Invalid request body: \(error.reason)"))
+                    status: 400, type: "invalid_request_error", message: "Invalid request body: \(error.reason)"))
         }
         if let idempotencyKey, idempotencyKey.utf8.count > 255 {
             log(400)
             return .stripeError(
                 StripeAPIError(
-                    status: 400, type: "invalid_request_error", code: "idempotency_key_too_long",
-                    message: "Idempotency-Key must be at most 255 characters."))
+                    status: 400, type: "invalid_request_error",
+                    message: "Keys for idempotent requests can only be up to 255 characters long."))
         }
 
         // 4. Idempotency + the operation, atomically.
@@ -189,23 +188,176 @@ extension StripeSimulator {
                 paymentIntent: nil, clientReferenceID: request.clientReferenceID, metadata: request.metadata,
                 expiresAt: request.expiresAt, created: now, customerEmail: request.customerEmail, mode: request.mode,
                 successURL: request.successURL, cancelURL: request.cancelURL)
-            s.sessions[id] = .init(
-                session: session, lineItems: request.lineItems, paymentIntentMetadata: request.paymentIntentMetadata)
+            let stored = request.lineItems.map { item in
+                SimulatorState.StoredLineItem(
+                    item: item, id: StripeID.make("li_test_", length: 24),
+                    priceID: StripeID.make("price_test_", length: 24),
+                    productID: StripeID.make("prod_test_", length: 14))
+            }
+            let record = SimulatorState.SessionRecord(
+                session: session, lineItems: request.lineItems, paymentIntentMetadata: request.paymentIntentMetadata,
+                requestedEmail: request.customerEmail, storedLineItems: stored, echoed: request.echoed)
+            s.sessions[id] = record
             s.sessionOrder.append(id)
             s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? request.expiresAt, request.expiresAt)
-            return .json(session)
+            return .json(try expanded(record, s, params))
         }
     }
 
     /// `GET /v1/checkout/sessions/:id`.
-    func retrieveSession(authorization: String?, id: String) -> SimResponse {
+    func retrieveSession(authorization: String?, id: String, query: [UInt8] = []) -> SimResponse {
         api(
             method: "GET", path: "/v1/checkout/sessions/\(id)", authorization: authorization, idempotencyKey: nil,
+            body: query
+        ) { (s: inout SimulatorState, _: String, _: String?, params: [String: FormValue]) throws(StripeAPIError) in
+            try SessionCreateRequest.unknownKeys(params, allowed: ["expand"], prefix: nil)
+            guard let record = s.sessions[id] else { throw Self.noSuchSession(id) }
+            return .json(try expanded(record, s, params))
+        }
+    }
+
+    /// The session with `expand[]` applied: `line_items` (the first page of 10, as Stripe includes it) and
+    /// `payment_intent` (the object, once there is one) (https://docs.stripe.com/expand).
+    func expanded(_ record: SimulatorState.SessionRecord, _ s: SimulatorState, _ params: [String: FormValue])
+        throws(StripeAPIError) -> Wire
+    {
+        var out = wire(session: record)
+        guard let expand = params["expand"] else { return out }
+        guard let fields = expand.arrayValue else { throw SessionCreateRequest.invalid("expand", "Invalid array") }
+        for field in fields {
+            switch field.stringValue {
+            case "line_items":
+                let items = record.storedLineItems
+                out = out.setting(
+                    "line_items",
+                    Self.wireList(
+                        items.prefix(10).map { wire(lineItem: $0, created: record.session.created) },
+                        hasMore: items.count > 10, url: "/v1/checkout/sessions/\(record.session.id)/line_items"))
+            case "payment_intent":
+                if let id = record.session.paymentIntent, let pi = s.paymentIntents[id] {
+                    out = out.setting("payment_intent", wire(paymentIntent: pi))
+                }
+            default:
+                throw SessionCreateRequest.invalid(
+                    "expand", "This property cannot be expanded (\(field.stringValue ?? "?")).")
+            }
+        }
+        return out
+    }
+
+    /// `GET /v1/checkout/sessions/:id/line_items`: a list object of `item`s, paged with `limit`,
+    /// `starting_after` and `ending_before` (https://docs.stripe.com/api/checkout/sessions/line_items).
+    func listLineItems(authorization: String?, id: String, query: [UInt8]) -> SimResponse {
+        api(
+            method: "GET", path: "/v1/checkout/sessions/\(id)/line_items", authorization: authorization,
+            idempotencyKey: nil, body: query
+        ) { (s: inout SimulatorState, _: String, _: String?, params: [String: FormValue]) throws(StripeAPIError) in
+            guard let record = s.sessions[id] else { throw Self.noSuchSession(id) }
+            let items = record.storedLineItems
+            let page = try Self.page(items.map(\.id), params: params, param: "line_items")
+            let data = items[page.range].map { wire(lineItem: $0, created: record.session.created) }
+            return .json(
+                Self.wireList(data, hasMore: page.hasMore, url: "/v1/checkout/sessions/\(id)/line_items"))
+        }
+    }
+
+    /// `GET /v1/payment_intents/:id`.
+    func retrievePaymentIntent(authorization: String?, id: String) -> SimResponse {
+        api(
+            method: "GET", path: "/v1/payment_intents/\(id)", authorization: authorization, idempotencyKey: nil,
             body: []
         ) { (s: inout SimulatorState, _: String, _: String?, _: [String: FormValue]) throws(StripeAPIError) in
-            guard let record = s.sessions[id] else { throw Self.noSuchSession(id) }
-            return .json(record.session)
+            guard let pi = s.paymentIntents[id] else { throw Self.noSuch("payment_intent", id, param: "intent") }
+            return .json(wire(paymentIntent: pi))
         }
+    }
+
+    /// `GET /v1/charges/:id`.
+    func retrieveCharge(authorization: String?, id: String) -> SimResponse {
+        api(method: "GET", path: "/v1/charges/\(id)", authorization: authorization, idempotencyKey: nil, body: []) {
+            (s: inout SimulatorState, _: String, _: String?, _: [String: FormValue]) throws(StripeAPIError) in
+            guard let c = s.charges[id] else { throw Self.noSuch("charge", id, param: "id") }
+            return .json(wire(charge: c))
+        }
+    }
+
+    /// `GET /v1/refunds/:id`.
+    func retrieveRefund(authorization: String?, id: String) -> SimResponse {
+        api(method: "GET", path: "/v1/refunds/\(id)", authorization: authorization, idempotencyKey: nil, body: []) {
+            (s: inout SimulatorState, _: String, _: String?, _: [String: FormValue]) throws(StripeAPIError) in
+            guard let r = s.refunds[id] else { throw Self.noSuch("refund", id, param: "id") }
+            return .json(wire(refund: r))
+        }
+    }
+
+    /// `GET /v1/refunds?charge=…|payment_intent=…`, newest first, paged like every Stripe list.
+    func listRefunds(authorization: String?, query: [UInt8]) -> SimResponse {
+        api(method: "GET", path: "/v1/refunds", authorization: authorization, idempotencyKey: nil, body: query) {
+            (s: inout SimulatorState, _: String, _: String?, params: [String: FormValue]) throws(StripeAPIError) in
+            try SessionCreateRequest.unknownKeys(
+                params,
+                allowed: ["charge", "payment_intent", "limit", "starting_after", "ending_before", "expand", "created"],
+                prefix: nil)
+            let charge = try SessionCreateRequest.string(params["charge"], param: "charge")
+            let pi = try SessionCreateRequest.string(params["payment_intent"], param: "payment_intent")
+            let refunds = s.refundOrder.reversed().compactMap { s.refunds[$0] }.filter {
+                (charge == nil || $0.chargeID == charge) && (pi == nil || $0.paymentIntentID == pi)
+            }
+            let page = try Self.page(refunds.map(\.id), params: params, param: "refunds")
+            return .json(
+                Self.wireList(refunds[page.range].map { wire(refund: $0) }, hasMore: page.hasMore, url: "/v1/refunds"))
+        }
+    }
+
+    /// `GET /v1/events/:id`: the same JSON the webhook deliveries carry.
+    func retrieveEvent(authorization: String?, id: String) -> SimResponse {
+        api(method: "GET", path: "/v1/events/\(id)", authorization: authorization, idempotencyKey: nil, body: []) {
+            (s: inout SimulatorState, _: String, _: String?, _: [String: FormValue]) throws(StripeAPIError) in
+            guard let e = s.events[id] else { throw Self.noSuch("event", id, param: "id") }
+            return SimResponse(status: 200, headers: [("Content-Type", "application/json")], body: e.body)
+        }
+    }
+
+    /// Stripe's cursor pagination over ids in list order: `limit` 1–100 (default 10), `starting_after` /
+    /// `ending_before` an id of the list (https://docs.stripe.com/api/pagination).
+    static func page(_ ids: [String], params: [String: FormValue], param: String) throws(StripeAPIError) -> (
+        range: Range<Int>, hasMore: Bool
+    ) {
+        var limit = 10
+        if let l = try SessionCreateRequest.integer(params["limit"], param: "limit") {
+            guard (1...100).contains(l) else {
+                throw StripeAPIError(
+                    status: 400, type: "invalid_request_error", code: "parameter_invalid_integer", param: "limit",
+                    message: "This value must be greater than or equal to 1 and less than or equal to 100.")
+            }
+            limit = Int(l)
+        }
+        func position(_ key: String) throws(StripeAPIError) -> Int? {
+            guard let cursor = try SessionCreateRequest.string(params[key], param: key) else { return nil }
+            guard let i = ids.firstIndex(of: cursor) else {
+                throw StripeAPIError(
+                    status: 400, type: "invalid_request_error", code: "resource_missing", param: key,
+                    message: "No such \(param) item: '\(cursor)'")
+            }
+            return i
+        }
+        if let after = try position("starting_after") {
+            let lower = after + 1
+            let upper = min(ids.count, lower + limit)
+            return (lower..<upper, upper < ids.count)
+        }
+        if let before = try position("ending_before") {
+            let lower = max(0, before - limit)
+            return (lower..<before, lower > 0)
+        }
+        let upper = min(ids.count, limit)
+        return (0..<upper, upper < ids.count)
+    }
+
+    static func noSuch(_ object: String, _ id: String, param: String) -> StripeAPIError {
+        StripeAPIError(
+            status: 404, type: "invalid_request_error", code: "resource_missing", param: param,
+            message: "No such \(object): '\(id)'")
     }
 
     /// `POST /v1/checkout/sessions/:id/expire`: 400 unless the session is `open`.
@@ -216,8 +368,9 @@ extension StripeSimulator {
         ) {
             (s: inout SimulatorState, requestID: String, key: String?, _: [String: FormValue]) throws(StripeAPIError) in
             guard s.sessions[id] != nil else { throw Self.noSuchSession(id) }
-            let session = try expire(&s, id: id, request: .init(id: requestID, idempotencyKey: key))
-            return .json(session)
+            _ = try expire(&s, id: id, request: .init(id: requestID, idempotencyKey: key))
+            guard let record = s.sessions[id] else { throw Self.noSuchSession(id) }
+            return .json(wire(session: record))
         }
     }
 
@@ -235,10 +388,11 @@ extension StripeSimulator {
     {
         guard var record = s.sessions[id] else { throw Self.noSuchSession(id) }
         guard record.session.status == .open else {
+            // Stripe answers this refusal without a `code`.
             throw StripeAPIError(
-                status: 400, type: "invalid_request_error", code: "checkout_session_not_open",
+                status: 400, type: "invalid_request_error",
                 message:
-                    "Only Checkout Sessions with a status of `open` can be expired. This session has a status of `\(record.session.status.rawValue)`."
+                    "Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of `\(record.session.status.rawValue)`."
             )
         }
         record.session.status = .expired
@@ -273,7 +427,8 @@ extension StripeSimulator {
             id: id, type: type, created: now(s), livemode: false, apiVersion: configuration.apiVersion,
             pendingWebhooks: s.webhookURL == nil ? 0 : 1,
             request: request ?? .init(id: nil, idempotencyKey: nil), object: object)
-        let body = (try? SimResponse.encoder.encode(event)).map { [UInt8]($0) } ?? []
+        let body =
+            (try? SimResponse.encoder.encode(wire(event: event, object: wire(object, s)))).map { [UInt8]($0) } ?? []
         s.events[id] = .init(event: event, body: body, sequence: s.eventOrder.count)
         configuration.log?("event \(id) \(type)")
         s.eventOrder.append(id)

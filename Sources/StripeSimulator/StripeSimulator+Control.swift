@@ -234,6 +234,11 @@ extension StripeSimulator {
             charge.amountRefunded += value
             charge.refunded = charge.amountRefunded == charge.amount
             s.charges[chargeID] = charge
+            let refund = SimulatorState.RefundRecord(
+                id: StripeID.make("re_test_"), amount: value, chargeID: chargeID, paymentIntentID: charge.paymentIntent,
+                currency: charge.currency, created: now(s))
+            s.refunds[refund.id] = refund
+            s.refundOrder.append(refund.id)
             let e = emit(&s, type: "charge.refunded", object: .charge(charge), request: nil)
             return SimulatorActionResult(session: r.session, events: [e])
         }
@@ -340,6 +345,12 @@ extension StripeSimulator {
         for job in jobs {
             Thread.detachNewThread { [self] in self.runAttempt(job) }
         }
+    }
+
+    /// From now on, every new delivery waits `delay` before its first attempt (zero: none), as a slow
+    /// Stripe would deliver late; order among them is kept. `reset()` clears it.
+    public func delayDeliveries(by delay: Duration) {
+        state.withLock { $0.deliveryDelay = max(.zero, min(delay, .seconds(600))) }
     }
 
     /// From now on, new deliveries wait until `releaseDeliveries`.

@@ -15,7 +15,8 @@ extension StripeSimulator {
         record.scheduledDeliveries += 1
         record.outstanding += 1
         let job = SimulatorState.DeliveryJob(
-            eventID: eventID, delivery: record.scheduledDeliveries, attempt: 0, due: .now, firstAttemptAt: nil,
+            eventID: eventID, delivery: record.scheduledDeliveries, attempt: 0,
+            due: bypassQueue ? .now : .now + s.deliveryDelay, firstAttemptAt: nil,
             order: s.nextOrder)
         s.nextOrder += 1
         s.events[eventID] = record

@@ -16,13 +16,34 @@ extension StripeSimulator {
                     body: req.body))
         }
         r.get("/v1/checkout/sessions/:id") { [self] req in
-            http(retrieveSession(authorization: req.headers["Authorization"], id: req.pathParameters["id"] ?? ""))
+            http(
+                retrieveSession(
+                    authorization: req.headers["Authorization"], id: req.pathParameters["id"] ?? "",
+                    query: Self.query(req)))
         }
         r.post("/v1/checkout/sessions/:id/expire") { [self] req in
             http(
                 expireSessionAPI(
                     authorization: req.headers["Authorization"], idempotencyKey: req.headers["Idempotency-Key"],
                     id: req.pathParameters["id"] ?? "", body: req.body))
+        }
+        r.get("/v1/checkout/sessions/:id/line_items") { [self] req in
+            http(listLineItems(authorization: req.headers["Authorization"], id: id(req), query: Self.query(req)))
+        }
+        r.get("/v1/payment_intents/:id") { [self] req in
+            http(retrievePaymentIntent(authorization: req.headers["Authorization"], id: id(req)))
+        }
+        r.get("/v1/charges/:id") { [self] req in
+            http(retrieveCharge(authorization: req.headers["Authorization"], id: id(req)))
+        }
+        r.get("/v1/refunds") { [self] req in
+            http(listRefunds(authorization: req.headers["Authorization"], query: Self.query(req)))
+        }
+        r.get("/v1/refunds/:id") { [self] req in
+            http(retrieveRefund(authorization: req.headers["Authorization"], id: id(req)))
+        }
+        r.get("/v1/events/:id") { [self] req in
+            http(retrieveEvent(authorization: req.headers["Authorization"], id: id(req)))
         }
 
         // The hosted checkout page.
@@ -106,6 +127,15 @@ extension StripeSimulator {
             holdDeliveries()
             return .json(["ok": true])
         }
+        struct DelayBody: Decodable { var ms: Int64 }
+        r.post("/_sim/deliveries/delay") { [self] req in
+            let b: DelayBody = try body(req)
+            guard (0...600_000).contains(b.ms) else {
+                throw HTTPError(.badRequest, code: "parameter_invalid_integer", message: "ms must be 0…600000")
+            }
+            delayDeliveries(by: .milliseconds(b.ms))
+            return .json(["ok": true])
+        }
         r.post("/_sim/deliveries/release") { [self] req in
             let b: TimesBody = try body(req)
             releaseDeliveries(order: b.order ?? .given, times: b.times ?? 1)
@@ -181,7 +211,7 @@ extension StripeSimulator {
                     StripeAPIError(
                         status: response.status.code, type: "invalid_request_error",
                         message:
-                            "Unrecognized request URL (\(request.method.rawValue): \(request.path)). stripe-sim serves POST/GET /v1/checkout/sessions[/:id[/expire]]."
+                            "Unrecognized request URL (\(request.method.rawValue): \(request.path)). Please see https://stripe.com/docs or we can help at https://support.stripe.com/."
                     )
                 ).body)
             out.headers.add("Content-Type", "application/json")
@@ -198,6 +228,12 @@ extension StripeSimulator {
     }
 
     private func id(_ req: HTTPRequest) -> String { req.pathParameters["id"] ?? "" }
+
+    /// A GET's query string as form bytes (Stripe's clients send list parameters there).
+    static func query(_ req: HTTPRequest) -> [UInt8] {
+        guard let q = req.target.firstIndex(of: "?") else { return [] }
+        return Array(req.target[req.target.index(after: q)...].utf8)
+    }
 
     /// A control body; an empty body is `{}`.
     private func body<T: Decodable>(_ req: HTTPRequest) throws(HTTPError) -> T {

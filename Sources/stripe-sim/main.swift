@@ -16,9 +16,14 @@ struct StripeSim: ParsableCommand {
             Point the service at it with STRIPE_API_BASE=<printed URL> and any key starting sk_test_.
             The first line on stdout is `stripe-sim listening on http://HOST:PORT`.
 
-            Stripe API (form-encoded, `Authorization: Bearer sk_…|rk_…`, `Idempotency-Key` replay):
+            Stripe API (form-encoded, `Authorization: Bearer sk_…|rk_…`, `Idempotency-Key` replay; objects in the
+            full shape of API version 2026-08-26.dahlia; Stripe's currency, minimum/maximum, expires_at and metadata
+            rules with Stripe's error codes):
               POST /v1/checkout/sessions            GET /v1/checkout/sessions/:id
+              GET  /v1/checkout/sessions/:id/line_items  (limit, starting_after, ending_before)
               POST /v1/checkout/sessions/:id/expire
+              GET  /v1/payment_intents/:id   GET /v1/charges/:id   GET /v1/events/:id
+              GET  /v1/refunds/:id           GET /v1/refunds?charge=|payment_intent=
             Hosted page (session.url): GET /pay/:id with Pay / Decline card / Cancel buttons.
 
             Control API (JSON, no auth; every action answers {"session": …, "events": [ids]}):
@@ -27,15 +32,16 @@ struct StripeSim: ParsableCommand {
               POST /_sim/sessions/:id/async-payment-succeeded | async-payment-failed
               POST /_sim/sessions/:id/decline {"message"?, "declineCode"?} → payment_intent.payment_failed + charge.failed
               POST /_sim/sessions/:id/expire                                   → checkout.session.expired
-              POST /_sim/sessions/:id/refund  {"amount"?}                      → charge.refunded (cumulative)
+              POST /_sim/sessions/:id/refund  {"amount"?}                      → a refund; charge.refunded (cumulative)
               GET  /_sim/sessions[/:id]   GET /_sim/events[?type=]   GET /_sim/events/:id (exact JSON body)
               POST /_sim/events/:id/resend {"times"?}
               POST /_sim/events/deliver {"ids": [...], "order": "given|reversed|shuffled", "times"?, "parallel"?}
               POST /_sim/deliveries/hold     POST /_sim/deliveries/release {"order"?, "times"?}
+              POST /_sim/deliveries/delay {"ms": N}   (each new delivery's first attempt waits N ms)
               GET  /_sim/deliveries/wait?timeout=10   (200 when no delivery is pending, else 408)
               POST /_sim/faults {"status": 500|429|…, "shouldRetry"?, "retryAfter"?, "count": N}
               POST /_sim/faults {"hangSeconds": T, "count": N}      DELETE /_sim/faults
-              GET  /_sim/requests   POST /_sim/clock/advance {"seconds": N}
+              GET  /_sim/requests   POST /_sim/clock/advance {"seconds": N}  (sessions past expires_at expire)
               PUT  /_sim/webhook {"url", "secrets": [...]}   POST /_sim/reset   GET /_sim/health
 
             Example:

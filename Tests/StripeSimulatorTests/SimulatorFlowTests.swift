@@ -333,6 +333,22 @@ struct SimulatorFlowTests {
         }
     }
 
+    static let documentedRoutes = [
+        "/v1/checkout/sessions", "/v1/checkout/sessions/:id", "/v1/checkout/sessions/:id/line_items",
+        "/v1/checkout/sessions/:id/expire", "/v1/payment_intents/:id", "/v1/charges/:id", "/v1/refunds/:id",
+        "/v1/refunds?charge=", "/v1/events/:id", "/_sim/sessions/:id/pay", "/_sim/sessions/:id/complete-unpaid",
+        "/_sim/sessions/:id/async-payment-succeeded", "/_sim/sessions/:id/decline", "/_sim/sessions/:id/expire",
+        "/_sim/sessions/:id/refund", "/_sim/events", "/_sim/events/:id/resend", "/_sim/events/deliver",
+        "/_sim/deliveries/hold", "/_sim/deliveries/release", "/_sim/deliveries/delay", "/_sim/deliveries/wait",
+        "/_sim/faults",
+        "/_sim/requests", "/_sim/clock/advance", "/_sim/webhook", "/_sim/reset", "/_sim/health",
+    ]
+    static let documentedFlags = [
+        "--host", "--port", "--public-url", "--webhook-url", "--webhook-secret", "--delivery-max-attempts",
+        "--delivery-initial-backoff-ms", "--delivery-max-backoff-ms", "--delivery-max-total-seconds",
+        "--delivery-timeout-ms", "--quiet",
+    ]
+
     @Test func stripeSimExecutablePrintsItsURLAndStopsOnSIGTERM() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("stripe-sim")
@@ -351,8 +367,19 @@ struct SimulatorFlowTests {
         try help.run()
         let helpText = String(decoding: helpOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         help.waitUntilExit()
-        #expect(helpText.contains("/_sim/sessions/:id/pay"))
-        #expect(helpText.contains("--webhook-secret"))
+        // --help and the README document every route and flag (the README is the full manual).
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Sources/StripeSimulator/README.md"),
+            encoding: .utf8)
+        for documented in Self.documentedRoutes {
+            #expect(helpText.contains(documented), "--help lacks \(documented)")
+            #expect(readme.contains(documented), "README lacks \(documented)")
+        }
+        for flag in Self.documentedFlags {
+            #expect(helpText.contains(flag), "--help lacks \(flag)")
+            #expect(readme.contains(flag), "README lacks \(flag)")
+        }
 
         let p = Process()
         p.executableURL = exe

@@ -374,3 +374,35 @@ class QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         pass
+
+
+# ------------------------------------------------------------------------------------------- single-scenario runners
+
+
+def start_server_in(procs, argv, env, cwd, log_path):
+    """Starts a server in `cwd` whose first stdout line is `… listening on http://127.0.0.1:PORT`;
+    returns (popen, port). Used by tests/dist and tests/deploy, which never run from the repository."""
+    log = open(log_path, "ab")
+    p = procs.add(subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=log))
+    line = _readline_with_timeout(p.stdout, 60)
+    check("listening on http://127.0.0.1:" in line, f"{argv[0]} did not start: {line!r} (log {log_path})")
+    threading.Thread(target=lambda f=p.stdout: [None for _ in f], daemon=True).start()
+    return p, int(line.strip().rsplit(":", 1)[1].split("/")[0])
+
+
+def run_one(name, body):
+    """Runs one scenario `body()`; prints PASS/FAIL and the "N passed, M failed" line test-summary.py
+    counts. Returns the exit status. A broken harness is a failure too, never a pass."""
+    import traceback
+    t0 = time.monotonic()
+    try:
+        body()
+    except Exception as e:
+        if not isinstance(e, ChaosFailure):
+            traceback.print_exc()
+        print(f"FAIL {name} ({time.monotonic() - t0:.1f} s): {e}", flush=True)
+        print("0 passed, 1 failed", flush=True)
+        return 1
+    print(f"PASS {name} ({time.monotonic() - t0:.1f} s)", flush=True)
+    print("1 passed, 0 failed", flush=True)
+    return 0

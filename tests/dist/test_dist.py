@@ -15,9 +15,6 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "chaos"))
 import harness as h  # noqa: E402  (the chaos suite's Postgres, HTTP and process helpers)
@@ -26,16 +23,6 @@ from harness import check  # noqa: E402
 ROOT = pathlib.Path(h.ROOT)
 BIN = pathlib.Path(os.environ.get("BIN_DIR", ROOT / ".build" / "debug")).resolve()
 ADMIN_TOKEN = "dist-admin-token-0123456789"
-
-
-def start(procs, argv, env, cwd, log_path):
-    """Starts a server whose first stdout line is `… listening on http://127.0.0.1:PORT`; returns (popen, port)."""
-    log = open(log_path, "ab")
-    p = procs.add(subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=log))
-    line = h._readline_with_timeout(p.stdout, 60)
-    check("listening on http://127.0.0.1:" in line, f"{argv[0]} did not start: {line!r} (log {log_path})")
-    threading.Thread(target=lambda f=p.stdout: [None for _ in f], daemon=True).start()
-    return p, int(line.strip().rsplit(":", 1)[1].split("/")[0])
 
 
 def expected_commit():
@@ -78,11 +65,12 @@ def run(logs):
         print(f"ok   migrate: {len(applied)} migrations from the binary ({', '.join(applied)})", flush=True)
 
         whsec = h.WHSEC
-        _, sim_port = start(procs, [str(BIN / "stripe-sim"), "--port", "0", "--quiet", "--webhook-secret", whsec],
-                            {}, empty, f"{logs}/dist-sim.log")
+        sim_argv = [str(BIN / "stripe-sim"), "--port", "0", "--quiet", "--webhook-secret", whsec]
+        _, sim_port = h.start_server_in(procs, sim_argv, {}, empty, f"{logs}/dist-sim.log")
         env = dict(base, PORT="0", STRIPE_API_BASE=f"http://127.0.0.1:{sim_port}", STRIPE_WEBHOOK_SECRET=whsec,
                    ADMIN_TOKEN=ADMIN_TOKEN, DEMO_ENABLED="true", RATE_LIMIT_PER_MINUTE="0")
-        app, port = start(procs, [str(BIN / "checkoutd"), "serve"], env, empty, f"{logs}/dist-checkoutd.log")
+        app, port = h.start_server_in(procs, [str(BIN / "checkoutd"), "serve"], env, empty,
+                                      f"{logs}/dist-checkoutd.log")
 
         r = h.request(port, "GET", "/openapi.yaml")
         check(r.status == 200 and r.body == (ROOT / "openapi.yaml").read_bytes(),
@@ -134,18 +122,7 @@ def main():
     logs = ROOT / ".local" / "test-logs"
     logs.mkdir(parents=True, exist_ok=True)
     print(f"dist test: binaries from {BIN}", flush=True)
-    t0 = time.monotonic()
-    try:
-        run(logs)
-    except Exception as e:  # a broken harness is a failure too, never a pass
-        if not isinstance(e, h.ChaosFailure):
-            traceback.print_exc()
-        print(f"FAIL self-contained binaries ({time.monotonic() - t0:.1f} s): {e}", flush=True)
-        print("0 passed, 1 failed", flush=True)
-        return 1
-    print(f"PASS self-contained binaries ({time.monotonic() - t0:.1f} s)", flush=True)
-    print("1 passed, 0 failed", flush=True)
-    return 0
+    return h.run_one("self-contained binaries", lambda: run(logs))
 
 
 if __name__ == "__main__":

@@ -111,6 +111,20 @@ public struct AppConfig: Sendable {
     /// `http://HOST:PORT` (the bound port).
     public var publicBaseURL: String?
 
+    // Retention (what a pass deletes and when): see docs/operations.md "Retention".
+
+    /// `RETENTION_INTERVAL`: seconds between retention passes, 0 = off, else 60–86400. Default 3600.
+    public var retentionInterval: Int = 3600
+    /// `OUTBOX_RETENTION`: age after which a finished (`done`) outbox job is deleted; 0 = never.
+    /// Seconds, or a number with `s`/`m`/`h`/`d`. Default 7 days.
+    public var outboxRetention: Int = 7 * 86_400
+    /// `EVENT_PAYLOAD_RETENTION`: age after which a Stripe event's payload is dropped (id, type and
+    /// result stay); 0 = never. Default 90 days.
+    public var eventPayloadRetention: Int = 90 * 86_400
+    /// `UNPAID_ORDER_RETENTION`: time since an order ended without payment after which its customer
+    /// email is redacted; 0 = never. Default 30 days.
+    public var unpaidOrderRetention: Int = 30 * 86_400
+
     /// A config with the required values and every default; for tests and embedding.
     public init(databaseURL: String, stripeSecretKey: String) {
         self.databaseURL = Secret(databaseURL)
@@ -131,7 +145,8 @@ public struct AppConfig: Sendable {
         "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED", "OUTBOX_CONCURRENCY", "OUTBOX_POLL_INTERVAL",
         "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
         "OUTBOX_HTTP_TIMEOUT",
-        "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL",
+        "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
+        "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -162,7 +177,7 @@ public struct AppConfig: Sendable {
 }
 
 /// The variable-by-variable rules of ``AppConfig``, kept apart so `AppConfig` reads as a list of settings.
-private struct Reader {
+struct Reader {
     let values: [String: String]
 
     /// The trimmed value, or nil when unset or blank.
@@ -371,6 +386,7 @@ private struct Reader {
         }
 
         try readBackground(&c)
+        try readRetention(&c)
 
         // Production refuses to run half-configured; other environments only warn.
         if c.appEnv == .production {

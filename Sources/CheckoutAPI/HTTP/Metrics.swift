@@ -39,6 +39,8 @@ public final class Metrics: Sendable {
 
     /// Outbox job and reconciler counters (rendered by `/metrics` after these families).
     public let background = BackgroundMetrics()
+    /// Retention pass and removal counters (rendered after the background families).
+    public let retention = RetentionMetrics()
 
     /// An empty registry.
     public init() {}
