@@ -3,7 +3,7 @@
 # binaries in .build-release, prints its PASS/FAIL lines, and writes docs/CHAOS.md with the command,
 # the machine, the load and the output. Exit status: run.py's (1 when any scenario failed).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 mkdir -p .local/chaos docs
 out=.local/chaos/last-run.txt
