@@ -1,6 +1,7 @@
 #!/bin/sh
 # Writes the Swift source that embeds the files checkoutd carries (run by Plugins/EmbedResources on every
-# build): sql/NNN_*.sql, openapi.yaml, web/admin/* and web/demo/* (top level), VERSION, and the commit.
+# build): sql/NNN_*.sql, openapi.yaml, web/admin/*, web/demo/* and web/common/* (top level), VERSION, and
+# the commit.
 # Each file is stored as base64 so the bytes (and so the migration checksums) are exactly the file's.
 # The commit is CHECKOUT_BUILD_COMMIT when set (e.g. a build from an exported source tree), else git's
 # HEAD (with "-dirty" when tracked files differ), else "unknown": a build outside git still works.
@@ -34,7 +35,7 @@ esac
     echo "    static let generatedCommit = \"$commit\""
     echo "    static let generatedEntries: [(path: String, base64: String)] = ["
     cd "$root"
-    for file in sql/[0-9]*_*.sql openapi.yaml web/admin/* web/demo/*; do
+    for file in sql/[0-9]*_*.sql openapi.yaml web/admin/* web/demo/* web/common/*; do
         [ -f "$file" ] || continue
         case "$file" in *[!A-Za-z0-9._/-]*) continue ;; esac
         printf '        ("%s", "' "$file"

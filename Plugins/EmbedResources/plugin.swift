@@ -2,7 +2,7 @@ import Foundation
 import PackagePlugin
 
 /// Generates `EmbeddedFiles+Generated.swift` for the target it is applied to: the repository's `sql/`
-/// migrations, `openapi.yaml`, the pages under `web/admin` and `web/demo`, `VERSION` and the commit being
+/// migrations, `openapi.yaml`, the pages under `web/admin`, `web/demo` and `web/common`, `VERSION` and the commit being
 /// built, so `checkoutd` carries them instead of looking in its working directory.
 ///
 /// A prebuild command (it runs on every build) because the commit changes without any input file

@@ -215,6 +215,11 @@ extension OperationsTests {
         #expect(success.header("Location") == "/demo/success.html?session_id=cs_test_1&x=%20y")
         #expect(try h.request("GET", "/demo").header("Location") == "/demo/")
         #expect(try h.request("GET", "/admin/").status == 200)
+        // What both pages share, and the exponents generated from the server's currency table.
+        #expect(try h.request("GET", "/common/common.js").header("Content-Type") == "text/javascript; charset=utf-8")
+        let currencies = try h.request("GET", "/common/currencies.js").text
+        #expect(currencies.contains("jpy: 0") && currencies.contains("kwd: 3"))
+        #expect(!currencies.contains("usd"))
         for path in [
             "/demo/../openapi.yaml", "/demo/%2e%2e/openapi.yaml", "/demo/.hidden", "/demo/nope.html", "/admin/x/y.js",
         ] {
@@ -234,6 +239,7 @@ extension OperationsTests {
         defer { off.stop() }
         #expect(try off.request("GET", "/demo/").status == 404)
         #expect(try off.request("GET", "/admin/").status == 200)
+        #expect(try off.request("GET", "/common/common.js").status == 200)
     }
 }
 

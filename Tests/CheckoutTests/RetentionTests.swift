@@ -175,7 +175,10 @@ struct RetentionTests {
                 locked.signal()
                 _ = proceed.wait(timeout: .now() + 30)
                 _ = try OrderTransitions().apply(
-                    db, order: order, event: .markPaid(note: "bank transfer", actor: "admin:test"), actor: "admin:test")
+                    db, order: order,
+                    event: .markPaid(
+                        note: "bank transfer", actor: "admin:test", expiredSessionID: order.state.currentSessionID),
+                    actor: "admin:test")
             }
             done.signal()
         }

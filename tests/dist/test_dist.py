@@ -76,7 +76,7 @@ def run(logs):
         check(r.status == 200 and r.body == (ROOT / "openapi.yaml").read_bytes(),
               f"/openapi.yaml: {r.status}, {len(r.body)} bytes")
         for page, source in [("/admin/", "web/admin/index.html"), ("/admin/admin.js", "web/admin/admin.js"),
-                             ("/demo/", "web/demo/index.html")]:
+                             ("/demo/", "web/demo/index.html"), ("/common/common.js", "web/common/common.js")]:
             r = h.request(port, "GET", page)
             check(r.status == 200 and r.body == (ROOT / source).read_bytes(), f"{page}: {r.status}")
         print("ok   /openapi.yaml, /admin/, /demo/ serve the repository's bytes", flush=True)

@@ -19,117 +19,30 @@ const FULFILLMENT_STATUSES = ['not_attempted', 'pending', 'success', 'failed'];
 const $ = (selector) => document.querySelector(selector);
 const view = $('#view');
 
-/** Builds an element; string children become text nodes. `attrs`: class, testid, on<event>, or attributes. */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'class') node.className = value;
-    else if (name === 'testid') node.dataset.testid = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
 // ---------------------------------------------------------------------------------------------
 // API access
 
-/** An error answer in docs/API.md's shape {"error": {code, message, field}, "requestId"}; status 0 = no answer. */
-class ApiError extends Error {
-  constructor(status, body) {
-    const e = (body && body.error) || {};
-    super(e.message || (status ? `The server answered HTTP ${status} instead of the API's JSON. Is it checkoutd?` : 'Request failed.'));
-    this.status = status;
-    this.code = e.code || (status ? `http_${status}` : 'api_unreachable');
-    this.field = e.field;
-    this.requestId = body && body.requestId;
-  }
-}
-
 /** Calls the admin API with the bearer token. A 401 forgets the token and shows the prompt again. */
 async function api(method, path, body) {
-  const init = {
-    method,
-    headers: { Accept: 'application/json', Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` },
-  };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(API_BASE + path, init);
-  } catch {
-    const err = new ApiError(0, null);
-    err.message =
-      location.protocol === 'file:'
-        ? 'Cannot reach the API: this page was opened as a file. Open it through checkoutd (make run, then http://localhost:8080/admin/).'
-        : 'Cannot reach the API. Is checkoutd running? Start everything with: make run';
-    throw err;
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    // not JSON: fall back to the HTTP status
-  }
-  if (response.status === 401) {
+  const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+  const answer = await requestJSON(API_BASE, method, path, { body, headers });
+  if (answer.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
     renderLogin('The admin token was not accepted. Enter it again.');
-    const err = new ApiError(401, data);
+    const err = new ApiError(401, answer.data);
     err.handled = true; // the login prompt replaced the view: callers show nothing more
     throw err;
   }
-  if (!response.ok) {
-    const err = new ApiError(response.status, data);
+  if (!answer.ok) {
+    const err = new ApiError(answer.status, answer.data);
     if (err.code === 'admin_disabled') err.message += ' (set ADMIN_TOKEN in checkoutd’s environment and restart it)';
     throw err;
   }
-  return data;
-}
-
-/** Shows an API error readably in `container` (message, field, request id); 401s are already handled. */
-function showError(container, err, retry) {
-  if (err.handled) return;
-  container.replaceChildren(
-    el(
-      'div',
-      { class: 'alert error', role: 'alert', testid: 'error-message', 'data-error-code': err.code || 'error' },
-      el('p', {}, err.message || String(err)),
-      err.field ? el('p', { class: 'small' }, 'Field: ', el('code', {}, err.field)) : null,
-      err.requestId ? el('p', { class: 'small muted' }, `Request id: ${err.requestId}`) : null,
-      retry ? el('button', { type: 'button', onclick: retry }, 'Try again') : null,
-    ),
-  );
+  return answer.data;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
-
-// Stripe minor units: https://docs.stripe.com/currencies#zero-decimal
-const ZERO_DECIMAL = new Set('bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf'.split(' '));
-const THREE_DECIMAL = new Set('bhd jod kwd omr tnd'.split(' '));
-
-function formatMoney(minor, currency) {
-  if (minor === null || minor === undefined) return '—';
-  const code = String(currency || '').toLowerCase();
-  const digits = ZERO_DECIMAL.has(code) ? 0 : THREE_DECIMAL.has(code) ? 3 : 2;
-  try {
-    return new Intl.NumberFormat(undefined, {
-      style: 'currency',
-      currency: code.toUpperCase(),
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    }).format(Number(minor) / 10 ** digits);
-  } catch {
-    return `${minor} ${code}`;
-  }
-}
 
 /** ISO 8601 strings or Unix seconds (Stripe's `created`) as "2026-11-21 20:15:03 UTC". */
 function formatTime(value) {

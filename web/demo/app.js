@@ -5,6 +5,8 @@
 //   2. success   → GET /api/orders/by-session/:sessionId, polled while the order is `pending_payment`
 //   3. cancel    → POST /api/orders/:orderId/retry-session → go to the new `url`
 // The browser never sends a price: the server takes prices from its catalog.
+// The helpers both pages share (el, ApiError, requestJSON, showError, formatMoney) are in
+// /common/common.js, loaded before this file.
 // Everything the API says is put into the page with textContent, never innerHTML.
 'use strict';
 
@@ -23,24 +25,6 @@ const MAX_POLLS = 40; // ~1 minute of waiting for the webhook, then we stop and 
 
 const $ = (selector) => document.querySelector(selector);
 
-/** Builds an element. Strings among the children become text nodes, so API text is never parsed
- *  as HTML. `attrs` keys: `class`, `testid` (data-testid), `on<event>`, or any attribute name. */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === 'class') node.className = value;
-    else if (name === 'testid') node.dataset.testid = value;
-    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === undefined || child === null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
 function readJSON(key, fallback) {
   try {
     return JSON.parse(localStorage.getItem(key)) ?? fallback;
@@ -50,80 +34,11 @@ function readJSON(key, fallback) {
 }
 const writeJSON = (key, value) => localStorage.setItem(key, JSON.stringify(value));
 
-/** An error answer of the API, in docs/API.md's shape {"error": {code, message, field, orderId?}, requestId}. */
-class ApiError extends Error {
-  constructor(status, body) {
-    const e = (body && body.error) || {};
-    super(e.message || (status ? `The server answered HTTP ${status} instead of the API's JSON. Is it checkoutd?` : 'Request failed.'));
-    this.status = status; // 0 = no answer at all (server down, offline, page opened as a file)
-    this.code = e.code || (status ? `http_${status}` : 'api_unreachable');
-    this.field = e.field; // e.g. "items[0].quantity" when one field is at fault
-    this.orderId = e.orderId; // present on 503 stripe_unavailable: the order was kept
-    this.requestId = body && body.requestId;
-  }
-}
-
 /** API: every call goes through here. Resolves with the parsed JSON body of a 2xx, else throws ApiError. */
-async function api(method, path, { body, headers = {} } = {}) {
-  const init = { method, headers: { Accept: 'application/json', ...headers } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(API_BASE + path, init);
-  } catch {
-    const err = new ApiError(0, null);
-    err.message =
-      location.protocol === 'file:'
-        ? 'Cannot reach the API: this page was opened as a file. Open it through checkoutd instead (make run, then http://localhost:8080/demo/).'
-        : 'Cannot reach the API. Is checkoutd running? Start everything with: make run';
-    throw err;
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    // Not JSON (a proxy error page, an empty body): ApiError falls back to the HTTP status.
-  }
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
-
-// Stripe amounts are integers in the currency's minor unit; a few currencies have none (800 jpy = ¥800)
-// and a few have three decimals. Lists from https://docs.stripe.com/currencies#zero-decimal.
-const ZERO_DECIMAL = new Set('bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf'.split(' '));
-const THREE_DECIMAL = new Set('bhd jod kwd omr tnd'.split(' '));
-
-/** Formats an amount in minor units, e.g. (1250, "usd") → "$12.50", (800, "jpy") → "¥800". */
-function formatMoney(minor, currency) {
-  const code = String(currency || '').toLowerCase();
-  const digits = ZERO_DECIMAL.has(code) ? 0 : THREE_DECIMAL.has(code) ? 3 : 2;
-  try {
-    return new Intl.NumberFormat(undefined, {
-      style: 'currency',
-      currency: code.toUpperCase(),
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    }).format(Number(minor) / 10 ** digits);
-  } catch {
-    return `${minor} ${code}`; // an unknown currency code: still show something honest
-  }
-}
-
-/** Shows an API error readably: message, the field at fault, and the request id for support. */
-function showError(container, err, retry) {
-  container.replaceChildren(
-    el(
-      'div',
-      { class: 'alert error', role: 'alert', testid: 'error-message', 'data-error-code': err.code || 'error' },
-      el('p', {}, err.message || String(err)),
-      err.field ? el('p', { class: 'small' }, 'Field: ', el('code', {}, err.field)) : null,
-      err.requestId ? el('p', { class: 'small muted' }, `Request id: ${err.requestId}`) : null,
-      retry ? el('button', { type: 'button', onclick: retry }, 'Try again') : null,
-    ),
-  );
+async function api(method, path, options = {}) {
+  const answer = await requestJSON(API_BASE, method, path, options);
+  if (!answer.ok) throw new ApiError(answer.status, answer.data);
+  return answer.data;
 }
 
 /** Leaves the page for Stripe's hosted checkout (or the simulator's), only for http(s) URLs. */
