@@ -21,7 +21,7 @@ INTERLEAVE_RUNS     ?= 5
 INTERLEAVE_SEED     ?= 1
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
-.PHONY: bench test-chaos fuzz-stripe test-stripe-conformance dist test-dist test-deploy
+.PHONY: bench profile test-chaos fuzz-stripe test-stripe-conformance dist test-dist test-deploy
 
 deps:
 	@scripts/deps.sh
@@ -118,6 +118,13 @@ screenshots:
 # docs/BENCHMARKS.md. See bench/run.sh for the knobs.
 bench: deps
 	bench/run.sh
+
+# Where checkoutd's CPU goes on one route: CPU-µs, context switches and callgrind instructions per request
+# (bench/profile.sh; PROFILE_ROUTE by-session|webhook|create, PROFILE_COUNT requests under callgrind).
+PROFILE_ROUTE ?= by-session
+PROFILE_COUNT ?= 2000
+profile: deps
+	bench/profile.sh $(PROFILE_ROUTE) $(PROFILE_COUNT)
 
 # The chaos suite: real checkoutd/stripe-sim release binaries, own throwaway Postgres per scenario;
 # results in docs/CHAOS.md. `make test` runs $(CI_CHAOS) of it against the debug binaries.

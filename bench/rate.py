@@ -13,9 +13,11 @@ Loopback only; Python's own overhead (~0.1 ms per request) is included in the nu
 import argparse
 import asyncio
 import json
-import random
 import sys
 import time
+
+import loadgen
+from loadgen import load_hooks
 
 ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
@@ -29,44 +31,15 @@ ap.add_argument("--webhook-skip", type=int, default=0)
 args = ap.parse_args()
 
 total = int(args.rate * args.seconds)
-hooks = []
-if args.kind == "webhook":
-    with open(args.webhook_file) as f:
-        for i, line in enumerate(f):
-            if i < args.webhook_skip:
-                continue
-            if len(hooks) >= total:
-                break
-            sig, body = line.rstrip("\n").split("\t", 1)
-            hooks.append((sig, body.encode()))
-    if len(hooks) < total:
-        sys.exit(f"rate.py: only {len(hooks)} webhook bodies left, need {total}")
+hooks = load_hooks(args.webhook_file, args.webhook_skip, total, "rate.py") if args.kind == "webhook" else []
 
 
 def build(i):
-    if args.kind == "by-session":
-        return (f"GET /api/orders/by-session/cs_test_read_{random.randint(1, args.orders)} HTTP/1.1\r\n"
-                f"Host: 127.0.0.1\r\n\r\n").encode()
-    if args.kind == "webhook":
-        sig, body = hooks[i]
-        head = (f"POST /api/payments/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                f"Stripe-Signature: {sig}\r\nContent-Length: {len(body)}\r\n\r\n")
-        return head.encode() + body
-    body = b'{"items":[{"productId":"sku_bench","quantity":1}],"customerEmail":"bench@example.com"}'
-    return (f"POST /api/payments/create-checkout-session HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    return loadgen.build(args.kind, i, args.orders, hooks)
 
 
 async def read_response(reader):
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    if length:
-        await reader.readexactly(length)
-    return status
+    return await loadgen.read_response(reader, asyncio.wait_for, 30)
 
 
 async def main():

@@ -4,12 +4,16 @@
 #
 #   1. HTTP core vs Hummingbird 2 (bench/http.sh, shortened runs).
 #   2. GET /api/orders/by-session/:id over BENCH_ORDERS settled orders vs pgbench running the same two
-#      prepared SELECTs with DB_POOL_SIZE connections.
+#      prepared SELECTs with DB_POOL_SIZE connections, and vs two peers serving the same JSON from the
+#      same database with the same pool size: Hummingbird 2 + postgres-nio and Vapor 4 + Fluent
+#      (bench/peers/*; BENCH_SKIP_PEERS=1 skips them).
 #   3. Webhook ingestion (unique signed checkout.session.completed for distinct pending orders) vs
 #      pgbench running the same SQL transaction.
 #   4. create-checkout-session against stripe-sim (--quiet).
 #   5. Each of 2–4 at a fixed moderate rate (bench/rate.py, open loop): p50/p99/p99.9; CPU µs per
 #      request of checkoutd from /proc/<pid>/stat.
+#   6. Instructions per request of checkoutd on each route under callgrind over a fixed request count
+#      (bench/profile.sh; BENCH_SKIP_PROFILE=1 skips it).
 #
 # Release builds in .build-release; a dedicated throwaway Postgres in .local/pg-bench (scripts/pg.sh
 # --fresh: fsync/synchronous_commit/full_page_writes off). Loopback only, every run bounded in time,
@@ -47,6 +51,11 @@ log "building release binaries (.build-release)"
 swift build -c release --scratch-path "$ROOT/.build-release" --product checkoutd >&2
 swift build -c release --scratch-path "$ROOT/.build-release" --product stripe-sim >&2
 BIN="$ROOT/.build-release/release"
+if [ "${BENCH_SKIP_PEERS:-0}" != 1 ]; then
+  log "building the by-session peers (bench/peers: hummingbird-postgres, vapor-fluent; release)"
+  swift build -c release --package-path bench/peers/hummingbird-postgres --scratch-path "$ROOT/.build-bench-hbpg" >&2
+  swift build -c release --package-path bench/peers/vapor-fluent --scratch-path "$ROOT/.build-bench-vapor" >&2
+fi
 
 PIDS=()
 cleanup() {
@@ -159,6 +168,45 @@ BS_CEIL_LAT=$(awk '/^latency average/ { print $4 }' <<<"$PGB")
 log "pgbench by-session: $BS_CEIL tps (latency average $BS_CEIL_LAT ms)"
 rate_run by-session by-session
 BS_RATE=$R_TXT BS_RATE_CPU=$R_CPU BS_RATE_OK=$R_OK
+BS_BODY=$(curl -fsS "$BASE/api/orders/by-session/cs_test_read_7")
+
+# peer_run NAME BINARY: the same by-session load against a peer on a free port (same DB, same pool size);
+# sets P_RPS P_P50 P_P99 P_CPU P_NON2XX P_SAME (its body for one order equals checkoutd's: yes/no).
+peer_run() {
+  local name=$1 bin=$2 port pid saved=$SERVER_PID
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  PORT=$port "$bin" >"$OUT/peer-$name-$STAMP.out" 2>"$OUT/peer-$name-$STAMP.err" &
+  pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$port/api/orders/by-session/cs_test_read_1" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  # Same JSON value (Foundation's encoder on Linux orders keys by hash, so bytes may differ in key order).
+  P_SAME=$(python3 -c 'import json, sys; print("yes" if json.loads(sys.argv[1]) == json.loads(sys.argv[2]) else "no")' \
+    "$(curl -fsS "http://127.0.0.1:$port/api/orders/by-session/cs_test_read_7" || echo null)" "$BS_BODY")
+  SERVER_PID=$pid
+  timeout 30 wrk -t1 -c"$CONNS" -d3s -s bench/lua/by-session.lua "http://127.0.0.1:$port" >/dev/null
+  wrk_run "peer-$name" -s bench/lua/by-session.lua "http://127.0.0.1:$port"
+  P_RPS=$W_RPS P_P50=$W_P50 P_P99=$W_P99 P_CPU=$W_CPU P_NON2XX=$W_NON2XX
+  SERVER_PID=$saved
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  log "peer $name: $P_RPS req/s, p99 $P_P99 ms, same body as checkoutd: $P_SAME"
+}
+PEER_ROWS=""
+BEST_PEER=0
+BEST_PEER_P99=0
+if [ "${BENCH_SKIP_PEERS:-0}" != 1 ]; then
+  log "part 2b: by-session peers"
+  for peer in "hummingbird-postgres|Hummingbird 2 + postgres-nio|$ROOT/.build-bench-hbpg/release/hummingbird-postgres" \
+    "vapor-fluent|Vapor 4 + Fluent|$ROOT/.build-bench-vapor/release/vapor-fluent"; do
+    IFS='|' read -r pname ptitle pbin <<<"$peer"
+    peer_run "$pname" "$pbin"
+    PEER_ROWS+="| 2 | peer: ${ptitle}, same by-session JSON (same value: ${P_SAME}), c${CONNS} | ${P_RPS} | ${P_P50} | ${P_P99} | ${P_CPU} | checkoutd: ${BS[0]} req/s | $(awk -v a="${BS[0]}" -v b="$P_RPS" 'BEGIN { if (b > 0) printf "**%.2f×**", a / b; else print "n/a" }') | ≥ 1.5× the faster peer, lower p99 | |"$'\n'
+    if awk -v a="$P_RPS" -v b="$BEST_PEER" 'BEGIN { exit !(a > b) }'; then BEST_PEER=$P_RPS BEST_PEER_P99=$P_P99; fi
+  done
+fi
 
 # ---------------------------------------------------------------- 3. webhooks vs pgbench
 log "part 3: webhooks (pre-signing $HOOKS events)"
@@ -191,6 +239,23 @@ CR=("$W_RPS" "$W_P50" "$W_P99" "$W_CPU" "$W_NON2XX")
 rate_run create create
 CR_RATE=$R_TXT CR_RATE_CPU=$R_CPU CR_RATE_OK=$R_OK
 
+# ---------------------------------------------------------------- bulkhead: a hanging Stripe
+# Webhook and /healthz latency while 20 creates wait on a hanging stripe-sim (bench/stripe_hang.py:
+# its own Postgres, stripe-sim and checkoutd).
+log "webhook and /healthz while Stripe hangs (bench/stripe_hang.py)"
+HANG_TABLE=$(python3 bench/stripe_hang.py "$BIN" 2>>"$LOG" || echo "| bench/stripe_hang.py failed (see $LOG) |")
+
+# ---------------------------------------------------------------- 6. instructions per request
+IPR=()
+if [ "${BENCH_SKIP_PROFILE:-0}" != 1 ]; then
+  log "part 6: callgrind instructions per request (bench/profile.sh, ${BENCH_PROFILE_COUNT:-2000} requests per route)"
+  for kind in by-session webhook create; do
+    line=$(PROFILE_SKIP_BUILD=1 PROFILE_SKIP_CPU=1 timeout 1200 bench/profile.sh "$kind" "${BENCH_PROFILE_COUNT:-2000}" 2>>"$LOG" | grep 'instructions/request' || true)
+    IPR+=("$(sed -E 's/.*: ([0-9]+) instructions.*/\1/' <<<"$line")")
+    log "$line"
+  done
+fi
+
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - T_START))
 
@@ -198,14 +263,16 @@ ELAPSED=$(($(date +%s) - T_START))
 BS_PCT=$(pct "${BS[0]}" "$BS_CEIL")
 WH_PCT=$(pct "$WH_EPS" "$WH_CEIL")
 TABLE=$(
-  echo "| # | benchmark | req/s | p50 ms | p99 ms | CPU µs/req | ceiling / peer | ratio | target | fixed ${RATE}/s: p50 / p99 / p99.9 ms (CPU µs/req) |"
+  echo "| # | benchmark | req/s | p50 ms | p99 ms | CPU µs/req (instructions/req) | ceiling / peer | ratio | target | fixed ${RATE}/s: p50 / p99 / p99.9 ms (CPU µs/req) |"
   echo "|---|---|---:|---:|---:|---:|---|---:|---|---|"
   [ -n "$HTTP_ROWS" ] && echo "$HTTP_ROWS"
-  echo "| 2 | \`GET /api/orders/by-session/:id\`, ${ORDERS} orders, c${CONNS} | ${BS[0]} | ${BS[1]} | ${BS[2]} | ${BS[3]} | pgbench same 2 SELECTs, prepared, -c${POOL}: ${BS_CEIL} tps | ${BS_PCT} | ≥ 50% | ${BS_RATE} (${BS_RATE_CPU}) |"
-  echo "| 3 | webhook \`checkout.session.completed\`, unique events, c${CONNS} | ${WH_EPS} events/s | ${WH[1]} | ${WH[2]} | ${WH[3]} | pgbench same transaction, prepared, -c${POOL}: ${WH_CEIL} tps | ${WH_PCT} | ≥ 50% | ${WH_RATE} (${WH_RATE_CPU}) |"
-  echo "| 4 | \`POST /api/payments/create-checkout-session\` → stripe-sim, c${CONNS} | ${CR[0]} | ${CR[1]} | ${CR[2]} | ${CR[3]} | – | – | – | ${CR_RATE} (${CR_RATE_CPU}) |"
+  echo "| 2 | \`GET /api/orders/by-session/:id\`, ${ORDERS} orders, c${CONNS} | ${BS[0]} | ${BS[1]} | ${BS[2]} | ${BS[3]} (${IPR[0]:-n/a}) | pgbench same 2 SELECTs, prepared, -c${POOL}: ${BS_CEIL} tps | ${BS_PCT} | ≥ 80%, ≤ 60 CPU µs | ${BS_RATE} (${BS_RATE_CPU}) |"
+  [ -n "$PEER_ROWS" ] && printf '%s' "$PEER_ROWS"
+  echo "| 3 | webhook \`checkout.session.completed\`, unique events, c${CONNS} | ${WH_EPS} events/s | ${WH[1]} | ${WH[2]} | ${WH[3]} (${IPR[1]:-n/a}) | pgbench same transaction, prepared, -c${POOL}: ${WH_CEIL} tps | ${WH_PCT} | ≥ 80% | ${WH_RATE} (${WH_RATE_CPU}) |"
+  echo "| 4 | \`POST /api/payments/create-checkout-session\` → stripe-sim, c${CONNS} | ${CR[0]} | ${CR[1]} | ${CR[2]} | ${CR[3]} (${IPR[2]:-n/a}) | – | – | – | ${CR_RATE} (${CR_RATE_CPU}) |"
 )
 echo "$TABLE"
+echo "$HANG_TABLE"
 
 CPU_MODEL=$(awk -F: '/model name/ { sub(/^ */, "", $2); print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -230,6 +297,8 @@ SWIFT_V=$(swift --version 2>&1 | head -n1)
   echo "| wall time | ${ELAPSED} s |"
   echo
   echo "$TABLE"
+  echo
+  echo "$HANG_TABLE"
   echo
   echo "What each row is (all on one machine over loopback: the server, Postgres, stripe-sim and the load generator share the same $(nproc) CPUs):"
   echo

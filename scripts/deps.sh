@@ -2,7 +2,8 @@
 # Installs the Debian packages the build and the tests need, only when one is missing.
 # Usage: scripts/deps.sh [extra-package …]
 set -euo pipefail
-need=(postgresql libpq-dev libssl-dev pkg-config "$@")
+# haproxy: the reverse proxy the TRUSTED_PROXIES test puts in front of checkoutd.
+need=(postgresql libpq-dev libssl-dev pkg-config haproxy "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

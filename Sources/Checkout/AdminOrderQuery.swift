@@ -61,8 +61,8 @@ public struct AdminOrderQuery: Sendable, Equatable {
             query.needsAttention = raw == "true"
         }
         if let raw = value("q") {
-            guard raw.count <= 254, !CreateCheckoutRequest.hasControlCharacters(raw) else {
-                throw .validation(field: "q", message: "must be at most 254 characters without control characters")
+            guard raw.unicodeScalars.count <= 254, !CreateCheckoutRequest.hasControlCharacters(raw) else {
+                throw .validation(field: "q", message: "must be at most 254 Unicode scalars without control characters")
             }
             query.q = raw
         }
@@ -110,14 +110,20 @@ struct AdminOrderCursor: Equatable {
     init?(_ text: String) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard text.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
+        guard text.utf8.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
         guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
             return nil
         }
+        // A position Postgres can compare with created_at: 1970 … 9999-12-31 (a crafted cursor beyond
+        // Postgres' timestamp range was a 500).
+        guard (0...Self.maxMicros).contains(micros) else { return nil }
         self.createdMicros = micros
         self.id = id
     }
+
+    /// 9999-12-31T23:59:59.999999Z in microseconds since 1970.
+    static let maxMicros: Int64 = 253_402_300_799_999_999
 
     var text: String {
         Data("\(createdMicros)|\(id.lowercased)".utf8).base64EncodedString()

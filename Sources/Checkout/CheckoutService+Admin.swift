@@ -44,8 +44,8 @@ extension CheckoutService {
     public func markPaid(orderID: UUID, note: String) throws(CheckoutError) -> AdminOrder {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !note.isEmpty else { throw .validation(field: "note", message: "is required") }
-        guard note.count <= 500, !note.unicodeScalars.contains("\u{0}") else {
-            throw .validation(field: "note", message: "must be at most 500 characters, without NUL")
+        guard note.unicodeScalars.count <= 500, !note.unicodeScalars.contains("\u{0}") else {
+            throw .validation(field: "note", message: "must be at most 500 Unicode scalars, without NUL")
         }
         for _ in 0..<3 {
             let order = try loadOrder(orderID)
@@ -82,8 +82,8 @@ extension CheckoutService {
     /// Stripe is left to expire; a payment that still arrives wins and flags the order.
     public func cancel(orderID: UUID, reason: String) throws(CheckoutError) -> AdminOrder {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count <= 500, !reason.unicodeScalars.contains("\u{0}") else {
-            throw .validation(field: "reason", message: "must be at most 500 characters, without NUL")
+        guard reason.unicodeScalars.count <= 500, !reason.unicodeScalars.contains("\u{0}") else {
+            throw .validation(field: "reason", message: "must be at most 500 Unicode scalars, without NUL")
         }
         try command(orderID, .cancel(reason: reason.isEmpty ? "cancelled by admin" : reason), actor: "admin:cancel") {
             state in .orderNotRetryable(status: state.status)

@@ -1,4 +1,5 @@
 import Foundation
+import Stripe
 import Logging
 import Postgres
 
@@ -51,7 +52,8 @@ public final class CheckoutService: Sendable {
         throws(CheckoutError) -> CheckoutSessionResult
     {
         if let key = idempotencyKey {
-            guard (1...255).contains(key.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F })
+            guard (1...255).contains(key.utf8.count),
+                key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F })
             else {
                 throw .validation(field: "Idempotency-Key", message: "must be 1-255 printable ASCII characters")
             }
@@ -111,6 +113,7 @@ public final class CheckoutService: Sendable {
         }
         let currencies = Set(request.items.compactMap { catalog[$0.productID]?.currency })
         guard currencies.count == 1, let currency = currencies.first else { throw CheckoutError.currencyMismatch }
+        try Self.checkStripeAmounts(currency: currency, lines: lines, total: total)
 
         let id = UUID()
         let orderNumber = try orders.insertOrder(
@@ -125,6 +128,32 @@ public final class CheckoutService: Sendable {
             db, orderID: id, state: OrderState(amountTotal: total), reason: "order \(orderNumber) created",
             actor: "customer", stripeEventID: nil)
         return id
+    }
+
+    /// Stripe's amount rules for a cart (StripeCurrency, from https://docs.stripe.com/currencies): each
+    /// line and the total at most the currency's maximum, the total at least its minimum charge and a
+    /// multiple of its step. Checked before anything is written, so a cart Stripe would refuse is the
+    /// customer's 400, never a 502 "configuration fault" that cancels the order.
+    static func checkStripeAmounts(currency: String, lines: [OrderItemRecord], total: Int64) throws(CheckoutError) {
+        guard let rules = StripeCurrency(currency) else {
+            throw .validation(field: "items", message: "the products' currency is not one Stripe charges in")
+        }
+        let maximum = "\(rules.formatted(rules.maximumAmount)) \(currency)"
+        for (index, line) in lines.enumerated() where line.amountTotal > rules.maximumAmount {
+            throw .validation(
+                field: "items[\(index)].quantity", message: "makes the line exceed Stripe's maximum of \(maximum)")
+        }
+        switch rules.refusal(forTotal: total) {
+        case nil: return
+        case .tooSmall(let minimum):
+            throw .validation(
+                field: "items",
+                message: "the total is below Stripe's minimum charge of \(rules.formatted(minimum)) \(currency)")
+        case .tooLarge:
+            throw .validation(field: "items", message: "the total exceeds Stripe's maximum of \(maximum)")
+        case .notAMultiple(let step):
+            throw .validation(field: "items", message: "the total must be a multiple of \(step) in \(currency)")
+        }
     }
 
     /// The first answer again for an idempotent replay.
@@ -240,8 +269,12 @@ public final class CheckoutService: Sendable {
     /// the configured interval ago (10 s), it first asks Stripe for the session and applies what it
     /// learns (Stripe's "fulfil from the landing page too"). The check is claimed atomically, so
     /// concurrent lookups make one Stripe call; a Stripe failure only skips the refresh.
-    public func order(bySessionID sessionID: String) throws(CheckoutError) -> PublicOrder {
-        guard !sessionID.isEmpty, sessionID.count <= 255, !CreateCheckoutRequest.hasControlCharacters(sessionID) else {
+    ///
+    /// `stripe`, when given, bounds the refresh: with no room in it the stored state is answered without
+    /// asking Stripe (a hanging Stripe must not hold a handler thread for a read).
+    public func order(bySessionID sessionID: String, stripe: Bulkhead? = nil) throws(CheckoutError) -> PublicOrder {
+        guard !sessionID.isEmpty, sessionID.utf8.count <= 255, !CreateCheckoutRequest.hasControlCharacters(sessionID)
+        else {
             throw .orderNotFound
         }
         // The common case (a settled order) is two queries on one connection.
@@ -256,6 +289,10 @@ public final class CheckoutService: Sendable {
             }
         }
         guard claimed else { return PublicOrder(order, items: items) }
+        if let stripe {
+            guard stripe.tryEnter() else { return PublicOrder(order, items: items) }
+        }
+        defer { stripe?.leave() }
         let session: PaymentSession
         do {
             session = try gateway.retrieveSession(sessionID)

@@ -108,8 +108,9 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
         }
         var customerID: String?
         if let value = try optionalString(root["customerId"], field: "customerId") {
-            guard (1...200).contains(value.count), !hasControlCharacters(value) else {
-                throw .validation(field: "customerId", message: "must be 1-200 characters without control characters")
+            guard (1...200).contains(value.unicodeScalars.count), !hasControlCharacters(value) else {
+                throw .validation(
+                    field: "customerId", message: "must be 1-200 Unicode scalars without control characters")
             }
             customerID = value
         }
@@ -123,16 +124,18 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
             }
             for key in pairs.keys.sorted() {
                 let field = "metadata.\(key)"
-                guard (1...40).contains(key.count), !key.contains("["), !key.contains("]"), !hasControlCharacters(key)
+                guard (1...40).contains(key.unicodeScalars.count), !key.contains("["), !key.contains("]"),
+                    !hasControlCharacters(key)
                 else {
                     throw .validation(
-                        field: field, message: "keys must be 1-40 characters without '[', ']' or control characters")
+                        field: field,
+                        message: "keys must be 1-40 Unicode scalars without '[', ']' or control characters")
                 }
                 guard let value = pairs[key] as? String, !isBoolOrNumber(pairs[key]) else {
                     throw .validation(field: field, message: "must be a string")
                 }
-                guard value.count <= 500 else {
-                    throw .validation(field: field, message: "must be at most 500 characters")
+                guard value.unicodeScalars.count <= 500 else {
+                    throw .validation(field: field, message: "must be at most 500 Unicode scalars")
                 }
                 guard !value.unicodeScalars.contains("\u{0}") else {
                     throw .validation(field: field, message: "must not contain NUL characters")
@@ -167,7 +170,8 @@ public struct CreateCheckoutRequest: Sendable, Equatable {
     }
 
     static func isSaneEmail(_ value: String) -> Bool {
-        guard value.count <= 254 else { return false }
+        // RFC 5321: a path is at most 256 octets, so an address at most 254 (bytes, not characters).
+        guard value.utf8.count <= 254 else { return false }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
         // At least as strict as Stripe (which answers 400 email_invalid for "a@b"): a domain of two or

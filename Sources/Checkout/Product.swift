@@ -1,4 +1,5 @@
 import Foundation
+import Stripe
 
 /// A catalog entry (`products`): the only source of titles and prices for checkouts.
 ///
@@ -42,8 +43,8 @@ public struct Product: Sendable, Equatable, Encodable {
 
     /// Parses and validates the body of `PUT /api/admin/products/:id` for product `id`.
     ///
-    /// Requires `title` (1–250 chars), `unitAmount` (integer > 0), `currency` (three lower-case
-    /// letters); `active` defaults to true, `stock` to null (unlimited) and must otherwise be an
+    /// Requires `title` (1–250 Unicode scalars), `unitAmount` (integer > 0, at most Stripe's maximum
+    /// for the currency and a multiple of its step), `currency` (one Stripe charges in, lower case); `active` defaults to true, `stock` to null (unlimited) and must otherwise be an
     /// integer ≥ 0. Unknown fields are rejected, naming the field.
     public static func parse(id: String, body: [UInt8]) throws(CheckoutError) -> Product {
         guard CreateCheckoutRequest.isProductID(id) else {
@@ -68,8 +69,8 @@ public struct Product: Sendable, Equatable, Encodable {
         guard let title = root["title"] as? String, !(root["title"] is NSNumber) else {
             throw .validation(field: "title", message: "is required and must be a string")
         }
-        guard (1...250).contains(title.count), !CreateCheckoutRequest.hasControlCharacters(title) else {
-            throw .validation(field: "title", message: "must be 1-250 characters without control characters")
+        guard (1...250).contains(title.unicodeScalars.count), !CreateCheckoutRequest.hasControlCharacters(title) else {
+            throw .validation(field: "title", message: "must be 1-250 Unicode scalars without control characters")
         }
         guard let amount = integer(root["unitAmount"]), amount > 0 else {
             throw .validation(field: "unitAmount", message: "must be an integer > 0 (minor units)")
@@ -78,6 +79,23 @@ public struct Product: Sendable, Equatable, Encodable {
             currency.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A })
         else {
             throw .validation(field: "currency", message: "must be a lower-case ISO 4217 code such as \"usd\"")
+        }
+        // Stripe's own rules (StripeCurrency): a product Stripe could never charge is refused here, not
+        // when a customer pays.
+        guard let rules = StripeCurrency(currency) else {
+            throw .validation(field: "currency", message: "is not a currency Stripe charges in")
+        }
+        guard Int64(amount) <= rules.maximumAmount else {
+            throw .validation(
+                field: "unitAmount",
+                message:
+                    "must be at most \(rules.maximumAmount) (\(rules.formatted(rules.maximumAmount)) \(currency)), Stripe's maximum"
+            )
+        }
+        guard Int64(amount) % rules.amountStep == 0 else {
+            throw .validation(
+                field: "unitAmount", message: "must be a multiple of \(rules.amountStep) in \(currency) (Stripe's rule)"
+            )
         }
         var active = true
         if let raw = root["active"], !(raw is NSNull) {

@@ -70,3 +70,30 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
         try c.encode(updatedAt, forKey: .updatedAt)
     }
 }
+
+extension PublicOrder {
+    /// This order as any public response shows it: the email masked (`jane@example.com` →
+    /// `j***@e***.com`). Public routes are reachable with an order id or a session id alone, and both
+    /// travel in URLs (the cancel URL, browser history, referrers), so what they return must not identify
+    /// the customer. The masked form still lets the customer recognise their own address on the success
+    /// page. Admin responses (behind the token) keep the address.
+    public func maskingEmail() -> PublicOrder {
+        var copy = self
+        copy.customerEmail = customerEmail.map(Self.maskEmail)
+        return copy
+    }
+
+    /// First scalar of the local part, first scalar of the domain's first label, the last label kept:
+    /// `a@b.example` → `a***@b***.example`. Anything without an `@` becomes `***`.
+    static func maskEmail(_ email: String) -> String {
+        guard let at = email.lastIndex(of: "@"), let first = email.unicodeScalars.first, first != "@" else {
+            return "***"
+        }
+        let domain = email[email.index(after: at)...]
+        let labels = domain.split(separator: ".")
+        guard let head = labels.first?.unicodeScalars.first, labels.count >= 2, let tld = labels.last else {
+            return "\(first)***@***"
+        }
+        return "\(first)***@\(head)***.\(tld)"
+    }
+}

@@ -12,10 +12,10 @@ extension App {
         route(.get, "/api/admin/orders/:id") { request in
             .json(try checkout.adminOrder(try Self.orderID(request, "id")))
         }
-        route(.post, "/api/admin/orders/:id/retry-session") { request in
+        route(.post, "/api/admin/orders/:id/retry-session", stripeBound: true) { request in
             .json(try checkout.retrySession(orderID: try Self.orderID(request, "id"), actor: "admin"), status: .created)
         }
-        route(.post, "/api/admin/orders/:id/mark-paid", body: .required) { request in
+        route(.post, "/api/admin/orders/:id/mark-paid", body: .required, stripeBound: true) { request in
             let id = try Self.orderID(request, "id")
             let note = try Self.stringField(request.body, "note", required: true) ?? ""
             return .json(try checkout.markPaid(orderID: id, note: note))
@@ -25,7 +25,7 @@ extension App {
             let reason = request.body.isEmpty ? nil : try Self.stringField(request.body, "reason", required: false)
             return .json(try checkout.cancel(orderID: id, reason: reason ?? ""))
         }
-        route(.post, "/api/admin/orders/:id/sync") { request in
+        route(.post, "/api/admin/orders/:id/sync", stripeBound: true) { request in
             .json(try checkout.sync(orderID: try Self.orderID(request, "id")))
         }
         route(.post, "/api/admin/orders/:id/retry-fulfillment") { request in

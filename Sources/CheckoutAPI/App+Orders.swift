@@ -6,17 +6,19 @@ extension App {
     /// Public order routes and the public catalog (docs/API.md §2).
     func registerOrderRoutes(_ services: AppServices) {
         let checkout = services.checkout
+        let stripe = stripeBulkhead
         route(.get, "/api/orders/by-session/:sessionId") { request in
-            .json(try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? ""))
+            // A read: never 503 for Stripe; the refresh from Stripe is skipped when the bulkhead is full.
+            .json(
+                try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? "", stripe: stripe)
+                    .maskingEmail())
         }
         route(.get, "/api/orders/:orderId") { request in
             // The id is in the cancel URL (browser history, referrers, shared links): anyone holding it
-            // sees the order, so the customer's email is left out (always null here).
-            var order = try checkout.publicOrder(try Self.orderID(request, "orderId"))
-            order.customerEmail = nil
-            return .json(order)
+            // sees the order, so the email is masked like in every public response.
+            .json(try checkout.publicOrder(try Self.orderID(request, "orderId")).maskingEmail())
         }
-        route(.post, "/api/orders/:orderId/retry-session") { request in
+        route(.post, "/api/orders/:orderId/retry-session", stripeBound: true) { request in
             let result = try checkout.retrySession(orderID: try Self.orderID(request, "orderId"), actor: "customer")
             return .json(result, status: .created)
         }

@@ -6,7 +6,7 @@ extension App {
     /// `POST /api/payments/create-checkout-session` and `POST /api/payments/webhook` (docs/API.md §2, §5).
     func registerPaymentRoutes(_ services: AppServices) {
         let checkout = services.checkout
-        route(.post, "/api/payments/create-checkout-session", body: .required) { request in
+        route(.post, "/api/payments/create-checkout-session", body: .required, stripeBound: true) { request in
             let parsed = try CreateCheckoutRequest.parse(request.body)
             let key = request.headers["Idempotency-Key"]
             let result = try checkout.createCheckoutSession(parsed, idempotencyKey: key)

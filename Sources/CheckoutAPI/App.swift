@@ -1,3 +1,4 @@
+import Checkout
 import CheckoutResources
 import Foundation
 import HTTPServer
@@ -8,7 +9,7 @@ import Synchronization
 /// The HTTP face of checkout-server: every route of docs/API.md §2–§3 plus the operations endpoints,
 /// wired to the domain, behind the middleware chain.
 ///
-/// Middleware, outermost first: access log + metrics (one line per request) → `Cache-Control: no-store`
+/// Middleware, outermost first: the client address from `TRUSTED_PROXIES`' headers (when set) → access log + metrics (one line per request) → `Cache-Control: no-store`
 /// unless a response chose its own → static pages
 /// (`/demo/`, `/admin/`) → CORS (public routes)
 /// → rate limit (public POSTs) → admin auth (`/api/admin/*`) → router. Each route handler is wrapped by ``route(_:_:body:_:)``, which checks the
@@ -28,6 +29,8 @@ public final class App: Sendable {
     public let pool: ConnectionPool
     /// The router, fully configured by `init` (read-only afterwards).
     public let router: Router
+    /// The cap on Stripe-bound requests in flight (`STRIPE_CONCURRENCY`).
+    public let stripeBulkhead: Bulkhead
     /// The bytes of `openapi.yaml` (built in, or `OPENAPI_PATH`), nil when that file could not be read.
     let openAPIDocument: [UInt8]?
     /// Set once a stop was requested: `/readyz` then answers 503 `draining` (``RunningApp/stop()``).
@@ -45,12 +48,16 @@ public final class App: Sendable {
         self.metrics = metrics
         self.pool = pool
         self.router = Router()
+        self.stripeBulkhead = Bulkhead(limit: config.effectiveStripeConcurrency)
         self.openAPIDocument = Self.loadOpenAPI(path: config.openAPIPath, logger: logger)
         registerPaymentRoutes(services)
         registerOrderRoutes(services)
         registerAdminRoutes(services)
         registerOperationsRoutes()
         let patterns = RoutePatterns(router.routes.map(\.pattern))
+        if !config.trustedProxies.networks.isEmpty {
+            router.use(ClientAddressMiddleware(proxies: config.trustedProxies))
+        }
         router.use(AccessLogMiddleware(logger: logger, metrics: metrics, patterns: patterns))
         router.use(NoStoreMiddleware())
         router.use(StaticFiles(webDir: config.webDirectory, demo: config.demoEnabled, logger: logger))
@@ -70,21 +77,33 @@ public final class App: Sendable {
     public var routeList: [String] { router.routes.map { "\($0.method.rawValue) \($0.pattern)" } }
 
     /// Registers `handler` for `method pattern`: checks the body media type per `body`, and maps every
-    /// thrown error to the API error shape (``ErrorMapper``).
+    /// thrown error to the API error shape (``ErrorMapper``). A `stripeBound` route runs inside
+    /// ``stripeBulkhead``: when it is full the answer is 503 `stripe_busy` with `Retry-After`, at once and
+    /// before anything is written, so the other handler threads stay free for webhooks, reads and probes.
     func route(
-        _ method: HTTPMethod, _ pattern: String, body: JSONBodyPolicy = .optional,
+        _ method: HTTPMethod, _ pattern: String, body: JSONBodyPolicy = .optional, stripeBound: Bool = false,
         _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse
     ) {
         let logger = self.logger
+        let bulkhead = stripeBound ? stripeBulkhead : nil
         router.add(method, pattern) { request in
             do {
                 try body.check(request)
+                if let bulkhead {
+                    guard bulkhead.tryEnter() else { throw Self.stripeBusy }
+                }
+                defer { bulkhead?.leave() }
                 return try handler(request)
             } catch {
                 throw ErrorMapper.httpError(for: error, requestID: request.requestID, logger: logger)
             }
         }
     }
+
+    /// 503 `stripe_busy`: `STRIPE_CONCURRENCY` Stripe-bound requests are already in flight.
+    static let stripeBusy = HTTPError(
+        .serviceUnavailable, code: "stripe_busy",
+        message: "too many payment requests are waiting for Stripe; retry shortly", headers: ["Retry-After": "2"])
 
     private static func loadOpenAPI(path: String?, logger: Logger) -> [UInt8]? {
         guard let path else { return EmbeddedFiles.files["openapi.yaml"] }

@@ -15,7 +15,10 @@ public struct AppServices: Sendable {
     /// `stripe` replaces the default client (tests use one with millisecond backoff).
     public init(config: AppConfig, pool: ConnectionPool, logger: Logger, stripe: StripeClient? = nil) {
         let stripe =
-            stripe ?? StripeClient(secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase)
+            stripe
+            ?? StripeClient(
+                secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase,
+                timeout: .seconds(config.stripeTimeout), maxRetries: config.stripeMaxRetries)
         let domainConfig = CheckoutConfiguration(
             publicOrigin: config.publicOrigin, sessionTTL: config.checkoutSessionTTL,
             orderNumberPrefix: config.orderNumberPrefix)

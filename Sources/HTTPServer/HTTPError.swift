@@ -102,6 +102,26 @@ public enum JSONText {
     /// Appends `string` to `out` as one quoted JSON string.
     public static func appendString(_ string: String, to out: inout String) {
         out += "\""
+        if needsNoEscaping(string) {
+            out += string  // the common case (ids, routes, messages): one copy, no per-scalar work
+        } else {
+            appendEscaped(string, to: &out)
+        }
+        out += "\""
+    }
+
+    /// True when no UTF-8 byte of `string` can start something `appendEscaped` would change: a control
+    /// character, `"`, `\\`, or 0xE2 (the lead byte of U+2028/U+2029, and of other characters, which then
+    /// merely take the slow path).
+    static func needsNoEscaping(_ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0xE2 { return false }
+            return true
+        }
+    }
+
+    private static func appendEscaped(_ string: String, to out: inout String) {
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -118,6 +138,5 @@ public enum JSONText {
                 }
             }
         }
-        out += "\""
     }
 }

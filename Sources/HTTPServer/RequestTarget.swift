@@ -1,24 +1,50 @@
 /// Pure helpers that split and decode a request target (RFC 9112 §3.2, RFC 3986).
 enum RequestTarget {
     /// Splits an origin-form or absolute-form target into raw path segments and the raw query.
+    ///
+    /// Works on UTF-8 bytes: `/`, `?`, `#` are ASCII and the parser only admits visible ASCII targets, so
+    /// this is the same split as on Characters without grapheme breaking for each byte of every request.
     static func split(_ target: String) -> (segments: [Substring], query: Substring) {
-        var rest = Substring(target)
-        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
+        let utf8 = target.utf8
+        var start = utf8.startIndex
+        let end = utf8.firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
         // absolute-form: scheme://authority/path → keep from the path on.
-        if !rest.hasPrefix("/"), let scheme = rest.range(of: "://") {
-            let afterAuthority = rest[scheme.upperBound...]
-            rest = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? ""
+        if utf8.first != UInt8(ascii: "/"), let afterScheme = Self.indexAfter("://", in: utf8[start..<end]) {
+            start =
+                utf8[afterScheme..<end].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? end
         }
-        let path: Substring
-        let query: Substring
-        if let q = rest.firstIndex(of: "?") {
-            path = rest[..<q]
-            query = rest[rest.index(after: q)...]
-        } else {
-            path = rest
-            query = ""
+        let questionMark = utf8[start..<end].firstIndex(of: UInt8(ascii: "?"))
+        let pathEnd = questionMark ?? end
+        let query = questionMark.map { target[utf8.index(after: $0)..<end] } ?? ""
+        var segments: [Substring] = []
+        var segmentStart = start
+        var i = start
+        while i < pathEnd {
+            if utf8[i] == UInt8(ascii: "/") {
+                if segmentStart < i { segments.append(target[segmentStart..<i]) }
+                segmentStart = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
         }
-        return (path.split(separator: "/", omittingEmptySubsequences: true), query)
+        if segmentStart < pathEnd { segments.append(target[segmentStart..<pathEnd]) }
+        return (segments, query)
+    }
+
+    /// The index just past the first occurrence of ASCII `needle` in `bytes`.
+    private static func indexAfter(_ needle: StaticString, in bytes: Substring.UTF8View) -> String.Index? {
+        let pattern = needle.withUTF8Buffer { Array($0) }
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            var j = i
+            var k = 0
+            while k < pattern.count, j < bytes.endIndex, bytes[j] == pattern[k] {
+                j = bytes.index(after: j)
+                k += 1
+            }
+            if k == pattern.count { return j }
+            i = bytes.index(after: i)
+        }
+        return nil
     }
 
     /// `/` + the percent-decoded segments joined by `/` (a segment that does not decode is kept raw).

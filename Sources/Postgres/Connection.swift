@@ -97,11 +97,17 @@ public final class Connection {
     /// `params` bind to `$1`, `$2`, … in order; `Optional.none` is SQL NULL. One statement only: libpq's
     /// extended protocol rejects `a; b`.
     public func query(_ sql: String, _ params: [any PostgresEncodable] = []) throws(PostgresError) -> [Row] {
-        let result = try exec(sql, params)
+        let (result, statement) = try exec(sql, params)
         defer { PQclear(result) }
         let rowCount = PQntuples(result)
         let fieldCount = PQnfields(result)
-        let columns = Row.Columns((0..<fieldCount).map { String(cString: PQfname(result, $0)) })
+        let columns: Row.Columns
+        if let cached = statement?.columns, cached.matches(result) {
+            columns = cached  // same statement, same result shape: no names to copy or hash again
+        } else {
+            columns = Row.Columns((0..<fieldCount).map { String(cString: PQfname(result, $0)) })
+            statement?.columns = columns
+        }
         var rows: [Row] = []
         rows.reserveCapacity(Int(rowCount))
         for r in 0..<rowCount {
@@ -124,7 +130,7 @@ public final class Connection {
     /// Runs one statement and returns the number of rows it affected (0 when the command reports none).
     @discardableResult
     public func execute(_ sql: String, _ params: [any PostgresEncodable] = []) throws(PostgresError) -> Int {
-        let result = try exec(sql, params)
+        let result = try exec(sql, params).result
         defer { PQclear(result) }
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
@@ -171,7 +177,7 @@ public final class Connection {
     /// Transaction control, never through the statement cache: nothing to plan, and a ROLLBACK must not depend
     /// on a cached statement that may have been deallocated.
     private func command(_ sql: String) throws(PostgresError) {
-        PQclear(try exec(sql, [], prepare: false))
+        PQclear(try exec(sql, [], prepare: false).result)
     }
 
     /// Runs a multi-statement script with `PQexec` (simple protocol, no parameters).
@@ -202,15 +208,18 @@ public final class Connection {
     /// True when no transaction block is open (what a pool requires before reusing the connection).
     var isIdle: Bool { PQtransactionStatus(conn) == PQTRANS_IDLE }
 
+    /// Runs one statement; returns its result and, when it went through the statement cache, its entry.
     private func exec(_ sql: String, _ params: [any PostgresEncodable], prepare: Bool = true) throws(PostgresError)
-        -> OpaquePointer
+        -> (result: OpaquePointer, statement: PreparedStatement?)
     {
         guard !isBroken else { throw PostgresError(.connectionLost, detail: "connection is broken") }
         guard params.count <= Int(Int16.max) * 2 + 1 else {
             throw PostgresError(.other, detail: "too many parameters (\(params.count))")
         }
         var types: [Oid] = []
+        types.reserveCapacity(params.count)
         var texts: [UnsafeMutablePointer<CChar>?] = []
+        texts.reserveCapacity(params.count)
         defer { texts.forEach { free($0) } }
         for (i, param) in params.enumerated() {
             types.append(type(of: param).postgresTypeOID)
@@ -219,63 +228,89 @@ public final class Connection {
                 continue
             }
             // libpq takes C strings: a NUL would silently cut the value short. Postgres text cannot hold NUL anyway.
-            guard !text.utf8.contains(0) else {
+            guard !Self.containsNUL(text) else {
                 throw PostgresError(
                     .other, description: "invalid query parameter", detail: "parameter $\(i + 1) contains a NUL byte")
             }
             texts.append(strdup(text))
         }
-        guard !sql.utf8.contains(0) else { throw PostgresError(.other, detail: "SQL contains a NUL byte") }
+        guard !Self.containsNUL(sql) else { throw PostgresError(.other, detail: "SQL contains a NUL byte") }
         let values = texts.map { UnsafePointer($0) }
         let count = Int32(params.count)
         let unprepared = { () throws(PostgresError) in
             try self.check(PQexecParams(self.conn, sql, count, types, values, nil, nil, 0))
         }
-        let result =
-            prepare
-            ? try execPrepared(sql, types) { name throws(PostgresError) in
+        let outcome: (OpaquePointer, PreparedStatement?)
+        if prepare {
+            outcome = try execPrepared(sql, types) { name throws(PostgresError) in
                 try check(PQexecPrepared(conn, name, count, values, nil, nil, 0))
             } unprepared: { () throws(PostgresError) in
                 try unprepared()
             }
-            : try unprepared()
+        } else {
+            outcome = (try unprepared(), nil)
+        }
         succeededStatements += 1
-        return result
+        return outcome
     }
 
-    /// Per-connection cache of prepared statements: SQL + parameter types -> server-side statement name.
+    /// True when `text` holds a NUL byte (memchr over its UTF-8, not a per-character walk).
+    static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return false }
+            return memchr(base, 0, utf8.count) != nil
+        }
+    }
+
+    /// One server-side prepared statement of this connection, and the column layout its results had last
+    /// time (reused while it matches, so a result's column names are not copied and hashed per query).
+    final class PreparedStatement {
+        let name: String
+        let types: [Oid]
+        var columns: Row.Columns?
+
+        init(name: String, types: [Oid]) {
+            self.name = name
+            self.types = types
+        }
+    }
+
+    /// Per-connection cache of prepared statements: SQL (then parameter types) -> server-side statement.
     ///
     /// Parsing and planning each time (the unnamed statement) halves the rate of small queries (pgbench here:
     /// 12.6k vs 23.4k tps), so each distinct statement is prepared once per connection and then only bound and
     /// executed, as the JDBC, pgx and postgres-nio drivers do. Bounded: past `statementCacheCapacity` distinct
     /// statements (generated DDL, say) the rest run unprepared.
-    private var preparedStatements: [String: String] = [:]
+    private var preparedStatements: [String: [PreparedStatement]] = [:]
+    private var preparedCount = 0
     private var nextStatementNumber = 0
     static let statementCacheCapacity = 256
 
     private func execPrepared(
         _ sql: String, _ types: [Oid], run: (String) throws(PostgresError) -> OpaquePointer,
         unprepared: () throws(PostgresError) -> OpaquePointer
-    ) throws(PostgresError) -> OpaquePointer {
-        let key = types.map { String($0) }.joined(separator: ",") + ";" + sql
+    ) throws(PostgresError) -> (OpaquePointer, PreparedStatement?) {
         let autocommit = PQtransactionStatus(conn) == PQTRANS_IDLE
-        if let name = preparedStatements[key] {
+        if let statement = preparedStatements[sql]?.first(where: { $0.types == types }) {
             do {
-                return try run(name)
+                return (try run(statement.name), statement)
             } catch  where (error.sqlState == "0A000" || error.sqlState == "26000") && !isBroken {
                 // "cached plan must not change result type" after a schema change, or the statement was
                 // deallocated (DISCARD ALL). Forget it; outside a transaction block the failed statement had no
                 // effect, so preparing it afresh and running it again is safe.
-                preparedStatements[key] = nil
+                preparedStatements[sql]?.removeAll { $0 === statement }
+                preparedCount -= 1
                 guard autocommit else { throw error }
             }
         }
-        guard preparedStatements.count < Self.statementCacheCapacity else { return try unprepared() }
+        guard preparedCount < Self.statementCacheCapacity else { return (try unprepared(), nil) }
         nextStatementNumber += 1
-        let name = "checkout_\(nextStatementNumber)"
-        PQclear(try check(PQprepare(conn, name, sql, Int32(types.count), types)))
-        preparedStatements[key] = name
-        return try run(name)
+        let statement = PreparedStatement(name: "checkout_\(nextStatementNumber)", types: types)
+        PQclear(try check(PQprepare(conn, statement.name, sql, Int32(types.count), types)))
+        preparedStatements[sql, default: []].append(statement)
+        preparedCount += 1
+        return (try run(statement.name), statement)
     }
 
     /// Returns a successful result or frees it and throws the mapped error.

@@ -18,20 +18,37 @@ import Foundation
 /// }
 /// ```
 ///
-/// Thread safety: all state is guarded by `condition` (an `NSCondition`, whose lock also lets waiters sleep
-/// until a slot frees). A `Connection` is touched by one thread at a time: by whoever holds the lock while it
-/// sits in `idle`, otherwise only by the one caller that checked it out. That is why `@unchecked Sendable`.
+/// Thread safety: all state is guarded by `lock`. A `Connection` is touched by one thread at a time: by
+/// whoever holds the lock while it sits in `idle`, otherwise only by the one caller it was checked out to or
+/// handed to. That is why `@unchecked Sendable`.
+///
+/// Hand-off: a connection (or a free slot) coming back while threads wait goes straight to the oldest
+/// waiter, and only that waiter's semaphore is signalled: one wake-up per check-in, no thundering herd,
+/// and nobody can barge past a waiter because the connection never reaches `idle` while one is waiting.
 public final class ConnectionPool: @unchecked Sendable {
+    /// What a waiter is handed: a connection to use, a slot to open one in, or the news that the pool closed.
+    private enum Grant {
+        case connection(Connection)
+        case slot
+        case closed
+    }
+
+    /// One thread waiting for a connection; `grant` is set (under the pool's lock) by whoever serves it.
+    private final class Waiter {
+        let semaphore = DispatchSemaphore(value: 0)
+        var grant: Grant?
+    }
+
     private let url: String
     private let maxConnections: Int
     private let checkoutTimeout: Duration
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var idle: [Connection] = []
+    /// Connections checked out plus slots granted for opening one.
     private var inUse = 0
     private var isClosed = false
-    /// Tickets of the threads waiting for a connection, oldest first.
-    private var waiters: [UInt64] = []
-    private var nextTicket: UInt64 = 0
+    /// Threads waiting for a connection, oldest first.
+    private var waiters: [Waiter] = []
 
     /// How many times `transaction` reruns a body that failed with 40001/40P01 before giving up.
     public let maxTransactionRetries: Int
@@ -102,100 +119,131 @@ public final class ConnectionPool: @unchecked Sendable {
 
     /// Connections in use, idle in the pool, and the maximum, for metrics.
     public var stats: (inUse: Int, idle: Int, max: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        return (inUse, idle.count, maxConnections)
+        lock.withLock { (inUse, idle.count, maxConnections) }
     }
 
     /// Threads waiting for a connection right now: the pool's queue depth, for metrics (a steadily non-zero
     /// value means the pool or the database is the bottleneck).
     public var waitingCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return waiters.count
+        lock.withLock { waiters.count }
     }
 
     /// Closes idle connections now and the others as they come back; later checkouts fail.
     public func close() {
-        condition.lock()
+        lock.lock()
         isClosed = true
         let closing = idle
         idle.removeAll()
-        condition.broadcast()
-        condition.unlock()
+        let waiting = waiters
+        waiters.removeAll()
+        for waiter in waiting { waiter.grant = .closed }
+        lock.unlock()
+        for waiter in waiting { waiter.semaphore.signal() }
         _ = closing  // released (PQfinish) here, outside the lock
     }
 
     /// Takes an idle live connection, or a free slot to open one in, waiting until `deadline`.
     ///
-    /// Waiters are served first come, first served: a thread that finds others waiting queues behind them
-    /// instead of grabbing the connection that was just returned, so under overload nobody times out while
-    /// later arrivals keep getting served.
+    /// Waiters are served first come, first served: a thread that finds others waiting queues behind them,
+    /// and a returned connection goes to the head of the line (see `checkin`), so under overload nobody
+    /// times out while later arrivals keep getting served.
     private func checkout(deadline: ContinuousClock.Instant) throws(PostgresError) -> (Connection, reused: Bool) {
-        let wallDeadline = Date(timeIntervalSinceNow: Self.seconds(ContinuousClock.now.duration(to: deadline)))
-        condition.lock()
-        var ticket: UInt64? = nil
-        func leaveLine() {
-            if let ticket, let i = waiters.firstIndex(of: ticket) {
-                waiters.remove(at: i)
-                condition.broadcast()  // the next in line may go now
-            }
-            ticket = nil
+        lock.lock()
+        if isClosed {
+            lock.unlock()
+            throw Self.closedError
         }
-        defer {
-            leaveLine()
-            condition.unlock()
-        }
-        while true {
-            if isClosed {
-                throw PostgresError(.poolTimeout, description: "the database connection pool is closed")
-            }
-            let myTurn = ticket.map { waiters.first == $0 } ?? waiters.isEmpty
-            if myTurn, let connection = idle.popLast() {
-                // Checked under the lock, so the connection is never touched by two threads; it costs a poll(2).
-                if connection.isAlive() {
-                    inUse += 1
-                    return (connection, true)
-                }
-                continue  // dropped: its slot is free now
-            }
-            if myTurn, inUse < maxConnections {
+        if waiters.isEmpty {
+            if let connection = idle.popLast() {
                 inUse += 1
-                leaveLine()  // the slot is ours; connecting may take a while, others need not wait behind it
-                condition.unlock()
-                let opened = Result { () throws(PostgresError) in try Connection(url: url) }
-                condition.lock()
-                switch opened {
-                case .success(let connection):
-                    return (connection, false)
-                case .failure(let error):
-                    inUse -= 1
-                    condition.broadcast()
-                    throw error
-                }
+                lock.unlock()
+                return try ready(connection)
             }
-            if ticket == nil {
-                nextTicket += 1
-                ticket = nextTicket
-                waiters.append(nextTicket)
-            }
-            if !condition.wait(until: wallDeadline) {
-                throw PostgresError(
-                    .poolTimeout, detail: "no free connection within \(checkoutTimeout) (max \(maxConnections))")
+            if inUse < maxConnections {
+                inUse += 1
+                lock.unlock()
+                return try open()
             }
         }
+        let waiter = Waiter()
+        waiters.append(waiter)
+        lock.unlock()
+
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        let nanos = max(
+            0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
+        _ = waiter.semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: nanos)))
+        lock.lock()
+        guard let grant = waiter.grant else {
+            // Timed out, and nobody served us in the meantime: leave the line.
+            if let i = waiters.firstIndex(where: { $0 === waiter }) { waiters.remove(at: i) }
+            lock.unlock()
+            throw PostgresError(
+                .poolTimeout, detail: "no free connection within \(checkoutTimeout) (max \(maxConnections))")
+        }
+        lock.unlock()
+        switch grant {
+        case .connection(let connection): return try ready(connection)
+        case .slot: return try open()
+        case .closed: throw Self.closedError
+        }
+    }
+
+    private static var closedError: PostgresError {
+        PostgresError(.poolTimeout, description: "the database connection pool is closed")
+    }
+
+    /// A connection that is ours (its slot counted in `inUse`): itself when alive, else a fresh one in its slot.
+    private func ready(_ connection: Connection) throws(PostgresError) -> (Connection, reused: Bool) {
+        // Ours alone now, so checking it needs no lock; it costs a poll(2).
+        if connection.isAlive() { return (connection, true) }
+        return try open()
+    }
+
+    /// Opens a connection in a slot already counted in `inUse`; on failure the slot is passed on or freed.
+    private func open() throws(PostgresError) -> (Connection, reused: Bool) {
+        do {
+            return (try Connection(url: url), false)
+        } catch {
+            releaseSlot()
+            throw error
+        }
+    }
+
+    /// Gives a slot (no connection in it) to the oldest waiter, or frees it.
+    private func releaseSlot() {
+        lock.lock()
+        if !isClosed, !waiters.isEmpty {
+            let waiter = waiters.removeFirst()
+            waiter.grant = .slot
+            lock.unlock()
+            waiter.semaphore.signal()
+            return
+        }
+        inUse -= 1
+        lock.unlock()
     }
 
     private func checkin(_ connection: Connection) {
-        let keep = !connection.isBroken && !connection.discardWhenReturned && connection.isIdle
-        condition.lock()
+        guard !connection.isBroken && !connection.discardWhenReturned && connection.isIdle else {
+            releaseSlot()
+            return  // `connection` is released (PQfinish) by the caller's scope, outside the lock
+        }
+        lock.lock()
+        if isClosed {
+            inUse -= 1
+            lock.unlock()
+            return
+        }
+        if !waiters.isEmpty {
+            let waiter = waiters.removeFirst()
+            waiter.grant = .connection(connection)
+            lock.unlock()
+            waiter.semaphore.signal()
+            return
+        }
         inUse -= 1
-        if keep && !isClosed { idle.append(connection) }
-        condition.broadcast()  // wakes the waiter at the head of the line (at most `workers` threads wait)
-        condition.unlock()
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        idle.append(connection)
+        lock.unlock()
     }
 }

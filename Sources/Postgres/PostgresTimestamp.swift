@@ -23,28 +23,36 @@ enum PostgresTimestamp {
 
     /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][±HH[:MM[:SS]]][ BC]` (no offset = UTC), or `±infinity`.
     static func parse(_ text: String) -> Date? {
-        if text == "infinity" { return .distantFuture }
-        if text == "-infinity" { return .distantPast }
-        var s = Substring(text)
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// `parse` over the text's UTF-8 bytes (no copies: it runs for every timestamp column of every row).
+    private static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        var end = bytes.count
+        if bytes.elementsEqual("infinity".utf8) { return .distantFuture }
+        if bytes.elementsEqual("-infinity".utf8) { return .distantPast }
         var bc = false
-        if s.hasSuffix(" BC") {
+        if end >= 3, bytes[end - 3] == UInt8(ascii: " "), bytes[end - 2] == UInt8(ascii: "B"),
+            bytes[end - 1] == UInt8(ascii: "C")
+        {
             bc = true
-            s = s.dropLast(3)
+            end -= 3
         }
-        var p = Array(s.utf8)[...]
+        var p = 0
         func number(_ minDigits: Int, _ maxDigits: Int) -> Int64? {
             var value: Int64 = 0
             var n = 0
-            while n < maxDigits, let c = p.first, c >= 48, c <= 57 {
-                value = value * 10 + Int64(c - 48)
-                p = p.dropFirst()
+            while n < maxDigits, p < end, bytes[p] >= 48, bytes[p] <= 57 {
+                value = value * 10 + Int64(bytes[p] - 48)
+                p += 1
                 n += 1
             }
             return n >= minDigits ? value : nil
         }
         func take(_ c: UInt8) -> Bool {
-            guard p.first == c else { return false }
-            p = p.dropFirst()
+            guard p < end, bytes[p] == c else { return false }
+            p += 1
             return true
         }
         guard var year = number(4, 9), take(UInt8(ascii: "-")), let month = number(2, 2), (1...12).contains(month),
@@ -55,14 +63,15 @@ enum PostgresTimestamp {
         else { return nil }
         var micros: Int64 = 0
         if take(UInt8(ascii: ".")) {
-            let start = p.count
+            let start = p
             guard let digits = number(1, 6) else { return nil }
             micros = digits
-            for _ in 0..<(6 - (start - p.count)) { micros *= 10 }
+            for _ in 0..<(6 - (p - start)) { micros *= 10 }
         }
         var offsetSeconds: Int64 = 0
-        if let sign = p.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-            p = p.dropFirst()
+        if p < end, bytes[p] == UInt8(ascii: "+") || bytes[p] == UInt8(ascii: "-") {
+            let sign = bytes[p]
+            p += 1
             guard let oh = number(2, 2) else { return nil }
             var offset = oh * 3600
             if take(UInt8(ascii: ":")) {
@@ -75,7 +84,7 @@ enum PostgresTimestamp {
             }
             offsetSeconds = sign == UInt8(ascii: "-") ? -offset : offset
         }
-        guard p.isEmpty else { return nil }
+        guard p == end else { return nil }
         if bc { year = 1 - year }
         let days = days(fromCivil: year, month, day)
         let secondsOfDay = hour * 3600 + minute * 60 + second

@@ -67,8 +67,18 @@ struct AdminAPITests {
         let attention =
             try s.app.admin("GET", "/api/admin/orders?needsAttention=true").json()["orders"] as? [[String: Any]]
         #expect(attention?.isEmpty == true)
+        // A cursor is opaque base64url; crafted ones outside Postgres' timestamp range were a 500.
+        func craftedCursor(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let uuid = "00000000-0000-4000-8000-000000000000"
         for (query, field) in [
             ("status=nope", "status"), ("limit=0", "limit"), ("needsAttention=maybe", "needsAttention"),
+            ("cursor=\(craftedCursor("9223372036854775807|\(uuid)"))", "cursor"),
+            ("cursor=\(craftedCursor("-9223372036854775808|\(uuid)"))", "cursor"),
+            ("cursor=\(craftedCursor("1|not-a-uuid"))", "cursor"), ("cursor=%FF%FE", "cursor"),
+            ("q=\(String(repeating: "a%CC%81", count: 300))", "q"),
         ] {
             let r = try s.app.admin("GET", "/api/admin/orders?\(query)")
             #expect(r.status == 400, "\(query)")

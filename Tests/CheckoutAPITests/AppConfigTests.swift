@@ -35,6 +35,10 @@ struct AppConfigTests {
         #expect(c.logLevel == "info")
         #expect(c.logFormat == .json)
         #expect(c.httpMaxBodyBytes == 1 << 20)
+        #expect(c.stripeTimeout == 10 && c.stripeMaxRetries == 2)
+        #expect(c.effectiveStripeConcurrency == c.httpWorkerThreads / 2)
+        #expect(try load(["HTTP_WORKER_THREADS": "1"]).effectiveStripeConcurrency == 1)
+        #expect(try load(["STRIPE_CONCURRENCY": "3"]).effectiveStripeConcurrency == 3)
     }
 
     /// (variable, value, what the loaded config then holds, as ``observed(_:_:)`` renders it).
@@ -59,6 +63,9 @@ struct AppConfigTests {
         ("RECONCILE_INTERVAL", "0", "0"), ("RECONCILE_INTERVAL", "60", "60"), ("LOG_LEVEL", "DEBUG", "debug"),
         ("LOG_LEVEL", "trace", "trace"), ("LOG_FORMAT", "text", "text"), ("HTTP_WORKER_THREADS", "4", "4"),
         ("HTTP_MAX_BODY_BYTES", "2048", "2048"), ("SHUTDOWN_GRACE", "0", "0"),
+        ("STRIPE_CONCURRENCY", "1", "1"), ("STRIPE_CONCURRENCY", "15", "15"), ("STRIPE_TIMEOUT", "1", "1"),
+        ("STRIPE_TIMEOUT", "60", "60"), ("STRIPE_MAX_RETRIES", "0", "0"), ("STRIPE_MAX_RETRIES", "5", "5"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, ::1, 192.0.2.7", "10.0.0.0/8|::1/128|192.0.2.7/32"),
         ("ADMIN_TOKEN", "", "nil"),  // empty = unset
         ("STRIPE_WEBHOOK_SECRET", "", ""),
     ]
@@ -87,6 +94,10 @@ struct AppConfigTests {
         case "HTTP_WORKER_THREADS": return "\(c.httpWorkerThreads)"
         case "HTTP_MAX_BODY_BYTES": return "\(c.httpMaxBodyBytes)"
         case "SHUTDOWN_GRACE": return "\(c.shutdownGrace)"
+        case "STRIPE_CONCURRENCY": return "\(c.effectiveStripeConcurrency)"
+        case "STRIPE_TIMEOUT": return "\(c.stripeTimeout)"
+        case "STRIPE_MAX_RETRIES": return "\(c.stripeMaxRetries)"
+        case "TRUSTED_PROXIES": return c.trustedProxies.networks.map(\.description).joined(separator: "|")
         default: return nil
         }
     }
@@ -104,6 +115,14 @@ struct AppConfigTests {
         ("PORT", "65536", #"config: PORT must be an integer 0–65535 (got "65536")"#),
         ("PORT", "-1", #"config: PORT must be an integer 0–65535 (got "-1")"#),
         ("DB_POOL_SIZE", "0", #"config: DB_POOL_SIZE must be an integer 1–200 (got "0")"#),
+        ("STRIPE_CONCURRENCY", "0", #"config: STRIPE_CONCURRENCY must be an integer 1–15 (got "0")"#),
+        ("STRIPE_CONCURRENCY", "16", #"config: STRIPE_CONCURRENCY must be an integer 1–15 (got "16")"#),
+        ("STRIPE_TIMEOUT", "0", #"config: STRIPE_TIMEOUT must be an integer 1–60 (seconds) (got "0")"#),
+        ("STRIPE_MAX_RETRIES", "6", #"config: STRIPE_MAX_RETRIES must be an integer 0–5 (got "6")"#),
+        (
+            "TRUSTED_PROXIES", "10.0.0.0/8, nope",
+            #"config: TRUSTED_PROXIES must be IPv4/IPv6 addresses or CIDRs separated by commas (entry 2 is not: "10.0.0.0/8, nope")"#
+        ),
         ("DATABASE_URL", "", "config: DATABASE_URL is required (a libpq URI like postgres://user:pass@host:5432/db)"),
         (
             "DATABASE_URL", "mysql://x",

@@ -315,8 +315,8 @@ struct EndToEndTests {
         let kept = try s.app.request("GET", "/api/orders/\(orderID)").json()
         #expect(kept["status"] as? String == "pending_payment")
         #expect(kept["checkoutSessionId"] == nil || kept["checkoutSessionId"] is NSNull)
-        // The id travels in the cancel URL: fetched by id, the order never shows the customer's email.
-        #expect(kept["customerEmail"] == nil || kept["customerEmail"] is NSNull, "\(kept)")
+        // The id travels in the cancel URL: fetched by id, the order shows the email masked only.
+        #expect(kept["customerEmail"] as? String == "p***@e***.com", "\(kept)")
         let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
         #expect(retry.status == 201, "\(retry.text)")
         let sessionID = try #require(try retry.json()["id"] as? String)
@@ -417,4 +417,30 @@ final class ConcurrentResults: @unchecked Sendable {
     private var items: [Int] = []
     func append(_ value: Int) { lock.withLock { items.append(value) } }
     var values: [Int] { lock.withLock { items } }
+}
+
+@Suite("No PII from an order id alone")
+struct PublicOrderPrivacyTests {
+    @Test("order id → retry-session → by-session of the new session: the email stays masked; admin sees it")
+    func orderIDDoesNotRevealTheEmail() throws {
+        let s = try Stack.start()
+        defer { s.stop() }
+        try s.product("sku_a", amount: 300)
+        let created = try s.checkout([("sku_a", 1)], email: "private.person@example.com")
+        #expect(created.status == 201)
+        let orderID = try #require(try created.json()["orderId"] as? String)
+        let firstSession = try #require(try created.json()["id"] as? String)
+        // What a stranger holding the cancel URL's order id can reach:
+        let byID = try s.app.request("GET", "/api/orders/\(orderID)").json()
+        let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
+        let newSession = (try? retry.json()["id"] as? String) ?? firstSession
+        let bySession = try s.app.request("GET", "/api/orders/by-session/\(newSession)")
+        let byFirstSession = try s.app.request("GET", "/api/orders/by-session/\(firstSession)")
+        for response in [try bySession.json(), try byFirstSession.json(), byID] {
+            #expect(response["customerEmail"] as? String == "p***@e***.com", "\(response)")
+        }
+        for text in [bySession.text, byFirstSession.text] { #expect(!text.contains("private.person")) }
+        // The operator, behind the admin token, sees the address.
+        #expect((try s.adminOrder(orderID)["customerEmail"] as? String) == "private.person@example.com")
+    }
 }

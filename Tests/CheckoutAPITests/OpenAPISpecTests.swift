@@ -110,6 +110,7 @@ struct OpenAPISpecTests {
         let codes = Set(ErrorMapperTests.table.map(\.0.code)).union([
             "signature_invalid", "unsupported_media_type", "payload_too_large", "rate_limited", "unauthorized",
             "admin_disabled", "not_found", "method_not_allowed", "internal_error", "server_busy", "openapi_unavailable",
+            "stripe_busy",
         ])
         for code in codes.sorted() {
             #expect(yaml.contains("                - \(code)\n"), "\(code) missing from ErrorResponse.code enum")

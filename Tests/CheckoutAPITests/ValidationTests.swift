@@ -55,6 +55,33 @@ struct ValidationTests {
             #"{"items":[{"productId":"a","quantity":1}],"metadata":{\#((0..<21).map { "\"k\($0)\":\"v\"" }.joined(separator: ","))}}"#,
             "metadata"
         ),
+        // Limits count Unicode scalars (or bytes for the email), not grapheme clusters: one "a" followed by
+        // 50,000 combining accents is one character but ~100 KB.
+        (
+            "customerId of combining marks",
+            #"{"items":[{"productId":"a","quantity":1}],"customerId":"a\#(String(repeating: "\u{301}", count: 50000))"}"#,
+            "customerId"
+        ),
+        (
+            "metadata value of combining marks",
+            #"{"items":[{"productId":"a","quantity":1}],"metadata":{"k":"a\#(String(repeating: "\u{301}", count: 50000))"}}"#,
+            "metadata.k"
+        ),
+        (
+            "metadata key of combining marks",
+            #"{"items":[{"productId":"a","quantity":1}],"metadata":{"k\#(String(repeating: "\u{301}", count: 40))":"v"}}"#,
+            "metadata.k\(String(repeating: "\u{301}", count: 40))"
+        ),
+        (
+            "customerEmail of combining marks",
+            #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"a\#(String(repeating: "\u{301}", count: 50000))@example.com"}"#,
+            "customerEmail"
+        ),
+        (
+            "customerEmail over 254 bytes",
+            #"{"items":[{"productId":"a","quantity":1}],"customerEmail":"\#(String(repeating: "é", count: 124))@example.com"}"#,
+            "customerEmail"
+        ),
         (
             "101 items",
             #"{"items":[\#((0..<101).map { "{\"productId\":\"p\($0)\",\"quantity\":1}" }.joined(separator: ","))]}"#,
@@ -114,7 +141,35 @@ struct ValidationTests {
             ["items": [["productId": "v_eur", "quantity": 1], ["productId": "v_usd", "quantity": 1]]])
         #expect(mixed.status == 422)
         #expect(mixed.errorCode == "currency_mismatch")
-        #expect(try h.request("GET", "/api/products").json()["products"].map { ($0 as? [[String: Any]])?.count } == 2)
+        #expect(try h.request("GET", "/api/products").json()["products"].map { ($0 as? [[String: Any]])?.count } == 6)
+    }
+
+    /// (label, cart as (productId, quantity), expected `error.field`) for carts Stripe would refuse.
+    static let stripeAmountCases: [(String, [(String, Int)], String)] = [
+        // 700 × $1,500.00 = $1,050,000.00 > Stripe's $999,999.99 maximum for USD.
+        ("line above Stripe's maximum", [("v_big", 700)], "items[0].quantity"),
+        ("second line above the maximum", [("v_usd", 1), ("v_big", 667)], "items[1].quantity"),
+        // Each line is under the maximum, the session total is not.
+        ("total above Stripe's maximum", [("v_big", 600), ("v_big2", 600)], "items"),
+        ("total below USD's 50-cent minimum", [("v_cheap", 1)], "items"),
+        ("total below JPY's ¥50 minimum", [("v_yen", 1)], "items"),
+    ]
+
+    @Test(
+        "a cart Stripe would refuse is 400 validation_error naming the field, and nothing is written",
+        arguments: stripeAmountCases)
+    func stripeAmountRules(label: String, cart: [(String, Int)], field: String) throws {
+        let h = try Self.shared()
+        let r = try h.json(
+            "POST", "/api/payments/create-checkout-session",
+            ["items": cart.map { ["productId": $0.0, "quantity": $0.1] }])
+        #expect(r.status == 400, "\(label): \(r.text)")
+        #expect(r.errorCode == "validation_error", "\(label)")
+        #expect(r.errorField == field, "\(label): \(r.text)")
+        let orders = try h.database.pool(max: 1).withConnection {
+            try $0.query("SELECT count(*)::bigint AS n FROM orders").first?.decode("n", as: Int64.self)
+        }
+        #expect(orders == 0, "\(label): an order was written")
     }
 
     /// One server for the whole suite (these tests only read), with a tiny catalog.
@@ -124,10 +179,15 @@ struct ValidationTests {
 
     private static let sharedHarness: Result<AppHarness, any Error> = Result {
         let h = try AppHarness.start()
-        for (id, currency, active) in [("v_eur", "eur", true), ("v_usd", "usd", true), ("v_off", "eur", false)] {
+        let catalog: [(String, String, Bool, Int)] = [
+            ("v_eur", "eur", true, 100), ("v_usd", "usd", true, 100), ("v_off", "eur", false, 100),
+            ("v_big", "usd", true, 150_000), ("v_big2", "usd", true, 150_000),
+            ("v_cheap", "usd", true, 30), ("v_yen", "jpy", true, 40),
+        ]
+        for (id, currency, active, amount) in catalog {
             let r = try h.admin(
                 "PUT", "/api/admin/products/\(id)",
-                json: ["title": id, "unitAmount": 100, "currency": currency, "active": active])
+                json: ["title": id, "unitAmount": amount, "currency": currency, "active": active])
             guard r.status == 200 else { throw StackError("seed \(id): \(r.text)") }
         }
         return h

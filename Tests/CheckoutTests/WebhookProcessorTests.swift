@@ -281,4 +281,48 @@ struct WebhookProcessorTests {
         if case .invalidPayload = try send("not json") {} else { Issue.record("junk must be refused") }
         #expect(try h.count("SELECT count(*)::int AS n FROM stripe_events") == 3)
     }
+
+    /// Signed, valid JSON, but not storable as received (jsonb refuses a lone surrogate; `created` beyond
+    /// Postgres' timestamps) or not decodable as our event model (a number no integer holds).
+    static let awkwardEvents: [(String, String)] = [
+        (
+            "lone surrogate",
+            #"{"id":"evt_a1","object":"event","type":"checkout.session.completed","created":1,"livemode":false,"data":{"object":{"id":"cs_x","object":"checkout.session","status":"complete","payment_status":"paid","metadata":{"order_id":"ORDER","note":"\ud800"}}}}"#
+        ),
+        (
+            "huge number",
+            #"{"id":"evt_a2","object":"event","type":"checkout.session.completed","created":1,"livemode":false,"data":{"object":{"id":"cs_x","object":"checkout.session","status":"complete","payment_status":"paid","amount_total":1e400,"metadata":{"order_id":"ORDER"}}}}"#
+        ),
+        (
+            "created beyond timestamps",
+            #"{"id":"evt_a3","object":"event","type":"checkout.session.completed","created":99999999999999,"livemode":false,"data":{"object":{"id":"cs_x","object":"checkout.session","status":"complete","payment_status":"paid","metadata":{"order_id":"ORDER"}}}}"#
+        ),
+        (
+            "created 1e400",
+            #"{"id":"evt_a4","object":"event","type":"checkout.session.completed","created":1e400,"livemode":false,"data":{"object":{"id":"cs_x","object":"checkout.session","status":"complete","payment_status":"paid","metadata":{"order_id":"ORDER"}}}}"#
+        ),
+    ]
+
+    @Test(
+        "an awkward signed event is stored in a storable form, acknowledged, and listed as not applied with the reason",
+        arguments: awkwardEvents)
+    func awkwardEventsAreAcknowledged(label: String, json: String) throws {
+        let h = try CheckoutHarness()
+        try h.product("p")
+        let checkout = try h.checkout([("p", 1)])
+        let body = Array(json.replacingOccurrences(of: "ORDER", with: checkout.orderID.lowercased).utf8)
+        let header = stripeSignatureHeader(
+            payload: body, secret: h.secret, timestamp: Int64(Date().timeIntervalSince1970))
+        let outcome = try h.webhooks.process(payload: body, signatureHeader: header)
+        #expect(outcome.result == "ignored", "\(label): \(outcome)")
+        let events = try h.pool.withConnection { try StripeEventStore().events($0, orderID: checkout.orderID) }
+        #expect(events.count == 1, "\(label): the order's event history shows it")
+        #expect(events.first?.result == "ignored")
+        #expect(events.first?.detail?.contains("not applied") == true, "\(label): \(events.first?.detail ?? "-")")
+        #expect(try h.order(checkout.orderID).state.status == .pendingPayment, "\(label): not applied")
+        // Delivered again (Stripe's retry): a duplicate, still acknowledged, never a loop of errors.
+        #expect(
+            try h.webhooks.process(payload: body, signatureHeader: header)
+                == .duplicate(eventID: events.first?.id ?? "-"))
+    }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Postgres
 import TestSupport
 import Testing
+
+@testable import Postgres
 
 /// The per-connection prepared statement cache is invisible to callers: schema changes, DISCARD ALL and
 /// differing parameter types all keep working, and it stays bounded.
@@ -38,6 +39,33 @@ import Testing
         let row = try connection.query("SELECT * FROM t")[0]
         #expect(row.columnNames == ["a", "b"])
         #expect(try row.decode("b", as: String.self) == "x")
+    }
+
+    @Test func renamedColumnUnderACachedStatementIsSeen() throws {
+        let db = try TestDatabase.create(migrated: false)
+        defer { db.drop() }
+        let connection = try Connection(url: db.url)
+        try connection.execute("CREATE TABLE t (a int)")
+        try connection.execute("INSERT INTO t VALUES (1)")
+        #expect(try connection.query("SELECT * FROM t")[0].columnNames == ["a"])
+        #expect(try connection.query("SELECT * FROM t")[0].columnNames == ["a"])
+        // Same statement, same types, new name: the column layout kept from the last result must not be reused.
+        try connection.execute("ALTER TABLE t RENAME COLUMN a TO c")
+        let row = try connection.query("SELECT * FROM t")[0]
+        #expect(row.columnNames == ["c"])
+        #expect(try row.decode("c", as: Int.self) == 1)
+    }
+
+    @Test(arguments: ["plain", "with\u{0}nul", "\u{0}", "end\u{0}"])
+    func parametersAndSQLWithNULAreRefused(_ text: String) throws {
+        let connection = try Connection(url: TestEnvironment.databaseURL)
+        #expect(Connection.containsNUL(text) == text.utf8.contains(0))
+        if text.utf8.contains(0) {
+            #expect(throws: PostgresError.self) { try connection.query("SELECT $1::text AS v", [text]) }
+            #expect(throws: PostgresError.self) { try connection.query("SELECT 1 -- \(text)") }
+        } else {
+            #expect(try connection.query("SELECT $1::text AS v", [text])[0].decode("v", as: String.self) == text)
+        }
     }
 
     @Test func discardAllIsTransparentOutsideTransactions() throws {

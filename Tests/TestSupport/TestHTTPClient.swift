@@ -47,9 +47,9 @@ public enum TestHTTPClient {
     /// Sends one request to `127.0.0.1:port` and reads the response (`Connection: close`).
     public static func request(
         port: Int, method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = [],
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10), source: String? = nil
     ) throws -> TestHTTPResponse {
-        let connection = try RawHTTPConnection(port: port, timeout: timeout)
+        let connection = try RawHTTPConnection(port: port, timeout: timeout, source: source)
         defer { connection.close() }
         var head = "\(method) \(path) HTTP/1.1\r\n"
         let names = Set(headers.map { $0.0.lowercased() })
@@ -76,29 +76,45 @@ public final class RawHTTPConnection: @unchecked Sendable {
     private var buffer: [UInt8] = []
 
     /// Connects to `127.0.0.1:port` (optionally with a small receive buffer, to test back-pressure).
-    public init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int? = nil) throws {
+    /// Connects to `127.0.0.1:port`; `source` binds the local end to another loopback address first
+    /// (e.g. `127.0.0.2`), so a test can play several clients.
+    public init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int? = nil, source: String? = nil) throws {
         self.timeout = timeout
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestHTTPError("socket: errno \(errno)") }
+        if let source {
+            var local = sockaddr_in()
+            guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else { throw TestHTTPError("bad source \(source)") }
+            try Self.call(bind, fd, local, port: 0, "bind \(source)")
+        }
         if var size = receiveBuffer.map(Int32.init) {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         var address = sockaddr_in()
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        try Self.call(connect, fd, address, port: port, "connect to port \(port)")
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// `bind` or `connect` of `fd` to `address` (family and `port` filled in); closes `fd` and throws on failure.
+    private static func call(
+        _ function: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32, _ fd: Int32, _ address: sockaddr_in,
+        port: Int, _ what: String
+    ) throws {
+        var address = address
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                function(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard rc == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw TestHTTPError("connect to port \(port): errno \(code)")
+            throw TestHTTPError("\(what): errno \(code)")
         }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     deinit { Glibc.close(fd) }

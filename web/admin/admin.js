@@ -422,7 +422,7 @@ function orderDetail(order, result, reload) {
     )),
     el('section', { class: 'panel' }, el('h2', {}, 'Stripe events'), table(
       ['Event', 'Type', 'Created at Stripe', 'Received', 'Result'],
-      (order.events || []).map((ev) => [el('code', {}, text(ev.id)), ev.type, formatTime(ev.stripeCreatedAt), formatTime(ev.receivedAt), ev.result]),
+      (order.events || []).map((ev) => [el('code', {}, text(ev.id)), ev.type, formatTime(ev.stripeCreatedAt), formatTime(ev.receivedAt), ev.detail ? `${ev.result}: ${ev.detail}` : ev.result]),
       'No events received for this order.',
     )),
     el('section', { class: 'panel' }, el('h2', {}, 'History'), table(

@@ -58,6 +58,20 @@ public struct AppConfig: Sendable {
     public var logFormat: LogFormat = .json
     /// `HTTP_WORKER_THREADS`: threads running handlers (they block on Postgres and Stripe), 1–1024. Default 16.
     public var httpWorkerThreads: Int = 16
+    /// `STRIPE_CONCURRENCY`: Stripe-bound requests (create, retry-session, admin sync / mark-paid, a
+    /// by-session refresh) handled at once, 1 to `HTTP_WORKER_THREADS` − 1; beyond it they answer 503
+    /// `stripe_busy` with `Retry-After` at once, so a slow Stripe cannot take every handler thread.
+    /// Default (nil): half the handler threads.
+    public var stripeConcurrency: Int?
+    /// `STRIPE_TIMEOUT`: seconds one Stripe API attempt may take, 1–60. Default 10.
+    public var stripeTimeout: Int = 10
+    /// `STRIPE_MAX_RETRIES`: retries after the first attempt of one Stripe call, 0–5. Default 2, so one
+    /// call holds its thread at most (retries + 1) × `STRIPE_TIMEOUT` + backoffs (≤ 5 s each).
+    public var stripeMaxRetries: Int = 2
+
+    /// The Stripe-bound share of handler threads in force (`STRIPE_CONCURRENCY` or its default).
+    public var effectiveStripeConcurrency: Int { stripeConcurrency ?? max(1, httpWorkerThreads / 2) }
+
     /// `HTTP_MAX_BODY_BYTES`: largest accepted request body, 1 KiB–64 MiB (413 above). Default 1 MiB.
     public var httpMaxBodyBytes: Int = 1 << 20
     /// `HTTP_MAX_CONNECTIONS`: open connections per process, 1–1000000. Default 10000.
@@ -66,6 +80,10 @@ public struct AppConfig: Sendable {
     public var rateLimitPerMinute: Int = 60
     /// `RATE_LIMIT_BURST`: requests a client may make at once before the rate applies, 1–10000. Default 20.
     public var rateLimitBurst: Int = 20
+    /// `TRUSTED_PROXIES`: comma-separated CIDRs (`10.0.0.0/8, ::1`) of reverse proxies whose
+    /// `X-Forwarded-For` / `Forwarded` name the client for rate limiting and logs. Default none: the
+    /// peer address is the client.
+    public var trustedProxies = TrustedProxies()
     /// `SHUTDOWN_GRACE`: seconds in-flight requests get to finish on SIGTERM, 0–300. Default 10.
     public var shutdownGrace: Int = 10
     /// `DRAIN_DELAY`: seconds between SIGTERM and closing the listener, 0–60, during which `/readyz`
@@ -146,7 +164,8 @@ public struct AppConfig: Sendable {
         "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
         "OUTBOX_HTTP_TIMEOUT",
         "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
-        "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION",
+        "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
+        "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -365,11 +384,28 @@ struct Reader {
             c.logFormat = f
         }
         c.httpWorkerThreads = try int("HTTP_WORKER_THREADS", default: c.httpWorkerThreads, in: 1...1024)
+        if raw("STRIPE_CONCURRENCY") != nil {
+            let most = max(1, c.httpWorkerThreads - 1)
+            c.stripeConcurrency = try int("STRIPE_CONCURRENCY", default: most, in: 1...most)
+        }
+        c.stripeTimeout = try int("STRIPE_TIMEOUT", default: c.stripeTimeout, in: 1...60, unit: "seconds")
+        c.stripeMaxRetries = try int("STRIPE_MAX_RETRIES", default: c.stripeMaxRetries, in: 0...5)
         c.httpMaxBodyBytes = try int(
             "HTTP_MAX_BODY_BYTES", default: c.httpMaxBodyBytes, in: 1024...(64 << 20), unit: "bytes")
         c.httpMaxConnections = try int("HTTP_MAX_CONNECTIONS", default: c.httpMaxConnections, in: 1...1_000_000)
         c.rateLimitPerMinute = try int("RATE_LIMIT_PER_MINUTE", default: c.rateLimitPerMinute, in: 0...100_000)
         c.rateLimitBurst = try int("RATE_LIMIT_BURST", default: c.rateLimitBurst, in: 1...10_000)
+        if let list = raw("TRUSTED_PROXIES") {
+            switch TrustedProxies.parse(list) {
+            case .success(let proxies): c.trustedProxies = proxies
+            case .failure(let entry):
+                throw ConfigError(
+                    variable: "TRUSTED_PROXIES",
+                    message:
+                        "TRUSTED_PROXIES must be IPv4/IPv6 addresses or CIDRs separated by commas (entry \(entry.position) is not: \(quoted(list)))"
+                )
+            }
+        }
         c.shutdownGrace = try int("SHUTDOWN_GRACE", default: c.shutdownGrace, in: 0...300, unit: "seconds")
         c.drainDelay = try int("DRAIN_DELAY", default: c.drainDelay, in: 0...60, unit: "seconds")
         c.migrationsDirectory = raw("MIGRATIONS_DIR") ?? c.migrationsDirectory

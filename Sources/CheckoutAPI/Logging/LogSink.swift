@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Checkout
 import Synchronization
 
 /// Where finished log lines go: stderr in the server, an in-memory buffer in tests.
@@ -40,9 +41,7 @@ public final class LogSink: Sendable {
     public func write(_ line: String) {
         state.withLock { state in
             var text = line
-            for secret in state.secrets where text.contains(secret) {
-                text = text.replacing(secret, with: "[redacted]")
-            }
+            for secret in state.secrets { text = Self.redacting(secret, in: text) }
             switch target {
             case .memory:
                 state.captured.append(text)
@@ -62,6 +61,13 @@ public final class LogSink: Sendable {
                 }
             }
         }
+    }
+
+    /// `line` with every occurrence of `secret` replaced by `[redacted]`, matched on UTF-8 bytes
+    /// (``ByteText``: `String.contains` went through Foundation's locale-aware search, which cost more
+    /// than formatting the whole line).
+    static func redacting(_ secret: String, in line: String) -> String {
+        ByteText.replacing(secret, with: "[redacted]", in: line)
     }
 
     /// Every line written so far (memory sinks only; empty for stderr).

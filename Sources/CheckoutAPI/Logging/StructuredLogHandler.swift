@@ -54,9 +54,14 @@ public struct StructuredLogHandler: LogHandler {
 
     /// Formats and writes one event.
     public func log(event: LogEvent) {
-        var merged = metadataProvider?.get() ?? [:]
-        merged.merge(metadata) { _, new in new }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var merged: Logger.Metadata
+        if metadataProvider == nil && metadata.isEmpty {
+            merged = event.metadata ?? [:]  // the access log's case: no dictionary to build
+        } else {
+            merged = metadataProvider?.get() ?? [:]
+            merged.merge(metadata) { _, new in new }
+            if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        }
         if merged["request_id"] == nil, let requestID = RequestContext.requestID {
             merged["request_id"] = .string(requestID)
         }
@@ -66,14 +71,22 @@ public struct StructuredLogHandler: LogHandler {
         let ts = Self.timestamp()
         switch format {
         case .json:
-            var out = "{\"ts\":\"\(ts)\",\"level\":\"\(event.level.rawValue)\",\"msg\":"
+            var out = ""
+            out.reserveCapacity(256)
+            out += "{\"ts\":\""
+            out += ts
+            out += "\",\"level\":\""
+            out += event.level.rawValue
+            out += "\",\"msg\":"
             JSONText.appendString(event.message.description, to: &out)
             out += ",\"logger\":"
             JSONText.appendString(label, to: &out)
             for (key, value) in fields {
                 out += ","
-                let name = ["ts", "level", "msg", "logger"].contains(key) ? "meta.\(key)" : key
-                JSONText.appendString(name, to: &out)
+                switch key {
+                case "ts", "level", "msg", "logger": JSONText.appendString("meta." + key, to: &out)
+                default: JSONText.appendString(key, to: &out)
+                }
                 out += ":"
                 Self.appendJSON(value, to: &out)
             }
@@ -159,12 +172,29 @@ public struct StructuredLogHandler: LogHandler {
         var tm = tm()
         var seconds = ts.tv_sec
         gmtime_r(&seconds, &tm)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        // Fixed-width digits into 24 bytes: no intermediate strings (this runs for every log line).
+        var bytes = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int32, _ width: Int, at offset: Int) {
+            var v = max(0, value)
+            for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
         }
-        let millis = Int32(ts.tv_nsec / 1_000_000)
-        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(millis, 3))Z"
+        put(tm.tm_year + 1900, 4, at: 0)
+        bytes[4] = UInt8(ascii: "-")
+        put(tm.tm_mon + 1, 2, at: 5)
+        bytes[7] = UInt8(ascii: "-")
+        put(tm.tm_mday, 2, at: 8)
+        bytes[10] = UInt8(ascii: "T")
+        put(tm.tm_hour, 2, at: 11)
+        bytes[13] = UInt8(ascii: ":")
+        put(tm.tm_min, 2, at: 14)
+        bytes[16] = UInt8(ascii: ":")
+        put(tm.tm_sec, 2, at: 17)
+        bytes[19] = UInt8(ascii: ".")
+        put(Int32(ts.tv_nsec / 1_000_000), 3, at: 20)
+        bytes[23] = UInt8(ascii: "Z")
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
