@@ -12,7 +12,13 @@ TEST_FLAGS  ?=
 TEST_LOGS   ?= .local/test-logs
 # Chaos scenarios `make test` runs after `swift test` (skipped when TEST_FLAGS narrows the run); the
 # load-sensitive `abuse` scenario runs only in `make test-chaos` (docs/CHAOS.md says why).
-CI_CHAOS    ?= storm pg-restart stripe-faults
+CI_CHAOS    ?= storm pg-restart stripe-faults interleave
+# Steps of the model-based `interleave` scenario: one seeded run in `make test`, INTERLEAVE_RUNS
+# consecutive seeds from INTERLEAVE_SEED in `make test-chaos` (tests/chaos/NOTES.md).
+INTERLEAVE_CI_STEPS ?= 400
+INTERLEAVE_STEPS    ?= 2000
+INTERLEAVE_RUNS     ?= 5
+INTERLEAVE_SEED     ?= 1
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
 .PHONY: bench profile test-chaos fuzz-stripe test-stripe-conformance dist test-dist test-deploy
@@ -45,7 +51,8 @@ test: deps
 	  $(MAKE) --no-print-directory test-stripe-conformance 2>&1 | tee $(TEST_LOGS)/conformance.log; exit $${PIPESTATUS[0]}; fi
 	@# The CI part of the chaos suite (tests/chaos) after the Swift tests, on the debug binaries; not on a filtered run.
 	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
-	  CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
+	  CHAOS_BIN="$(CURDIR)/.build/debug" INTERLEAVE_STEPS=$(INTERLEAVE_CI_STEPS) INTERLEAVE_RUNS=1 \
+	  INTERLEAVE_SEED=$(INTERLEAVE_SEED) python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
 	  exit $${PIPESTATUS[0]}; fi
 	@# The binaries as installed: from an empty directory, bare environment, built-in files (tests/dist).
 	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
@@ -137,7 +144,8 @@ CHAOS ?=
 test-chaos: deps
 	$(SWIFT) build -c release --scratch-path .build-release --product checkoutd
 	$(SWIFT) build -c release --scratch-path .build-release --product stripe-sim
-	tests/chaos/chaos.sh $(CHAOS)
+	INTERLEAVE_STEPS=$(INTERLEAVE_STEPS) INTERLEAVE_RUNS=$(INTERLEAVE_RUNS) INTERLEAVE_SEED=$(INTERLEAVE_SEED) \
+	  tests/chaos/chaos.sh $(CHAOS)
 
 # libFuzzer over webhook body decoding (+ the domain mapping) and the Stripe-Signature parser,
 # FUZZ_STRIPE_SECONDS per target (corpus in .local/fuzz-stripe).
