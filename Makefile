@@ -12,7 +12,13 @@ TEST_FLAGS  ?=
 TEST_LOGS   ?= .local/test-logs
 # Chaos scenarios `make test` runs after `swift test` (skipped when TEST_FLAGS narrows the run); the
 # load-sensitive `abuse` scenario runs only in `make test-chaos` (docs/CHAOS.md says why).
-CI_CHAOS    ?= storm pg-restart stripe-faults
+CI_CHAOS    ?= storm pg-restart stripe-faults interleave
+# Steps of the model-based `interleave` scenario: one seeded run in `make test`, INTERLEAVE_RUNS
+# consecutive seeds from INTERLEAVE_SEED in `make test-chaos` (tests/chaos/NOTES.md).
+INTERLEAVE_CI_STEPS ?= 400
+INTERLEAVE_STEPS    ?= 2000
+INTERLEAVE_RUNS     ?= 5
+INTERLEAVE_SEED     ?= 1
 
 .PHONY: deps build release test db-start db-stop db-url fmt lint clean fuzz-http bench-http run demo test-browser screenshots
 .PHONY: bench profile test-chaos fuzz-stripe test-stripe-conformance dist test-dist test-deploy
@@ -45,7 +51,8 @@ test: deps
 	  $(MAKE) --no-print-directory test-stripe-conformance 2>&1 | tee $(TEST_LOGS)/conformance.log; exit $${PIPESTATUS[0]}; fi
 	@# The CI part of the chaos suite (tests/chaos) after the Swift tests, on the debug binaries; not on a filtered run.
 	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
-	  CHAOS_BIN="$(CURDIR)/.build/debug" python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
+	  CHAOS_BIN="$(CURDIR)/.build/debug" INTERLEAVE_STEPS=$(INTERLEAVE_CI_STEPS) INTERLEAVE_RUNS=1 \
+	  INTERLEAVE_SEED=$(INTERLEAVE_SEED) python3 tests/chaos/run.py $(CI_CHAOS) 2>&1 | tee $(TEST_LOGS)/chaos.log; \
 	  exit $${PIPESTATUS[0]}; fi
 	@# The binaries as installed: from an empty directory, bare environment, built-in files (tests/dist).
 	@if [ -z "$(strip $(TEST_FLAGS))" ]; then \
@@ -67,8 +74,20 @@ db-url:
 fmt:
 	$(SWIFT) format --in-place --recursive --parallel Package.swift Plugins Sources Tests
 
+# Every language in the tree (CI runs this before `make test`): swift format lint --strict; shellcheck
+# (warnings and errors) on the shell scripts; `node --check` on the pages' JavaScript; ruff (pinned, in a
+# project-local venv; rules in ruff.toml) on the Python under tests/, bench/ and scripts/.
+LINT_VENV    ?= .local/lint-venv
+RUFF_VERSION := 0.17.5
+SHELL_FILES   = $(shell find scripts bench fuzz tests -name '*.sh' -not -path '*/.build*') .ci/run
 lint:
+	@scripts/deps.sh shellcheck nodejs
+	@[ "$$($(LINT_VENV)/bin/ruff --version 2>/dev/null)" = "ruff $(RUFF_VERSION)" ] || { rm -rf $(LINT_VENV) && \
+	  python3 -m venv $(LINT_VENV) && $(LINT_VENV)/bin/pip install -q --disable-pip-version-check ruff==$(RUFF_VERSION); }
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Plugins Sources Tests
+	shellcheck --severity=warning $(SHELL_FILES)
+	@for f in web/*/*.js; do node --check "$$f" || exit 1; done; echo "node --check web/*/*.js: ok"
+	$(LINT_VENV)/bin/ruff check tests bench scripts
 
 # libFuzzer over HTTPServer's parser and connection state machine (corpus in .local/fuzz-http).
 FUZZ_SECONDS ?= 600
@@ -125,7 +144,8 @@ CHAOS ?=
 test-chaos: deps
 	$(SWIFT) build -c release --scratch-path .build-release --product checkoutd
 	$(SWIFT) build -c release --scratch-path .build-release --product stripe-sim
-	tests/chaos/chaos.sh $(CHAOS)
+	INTERLEAVE_STEPS=$(INTERLEAVE_STEPS) INTERLEAVE_RUNS=$(INTERLEAVE_RUNS) INTERLEAVE_SEED=$(INTERLEAVE_SEED) \
+	  tests/chaos/chaos.sh $(CHAOS)
 
 # libFuzzer over webhook body decoding (+ the domain mapping) and the Stripe-Signature parser,
 # FUZZ_STRIPE_SECONDS per target (corpus in .local/fuzz-stripe).

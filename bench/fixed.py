@@ -11,7 +11,6 @@ status counts, seconds. Bounded: every read has a 120 s timeout. Loopback only.
 import argparse
 import asyncio
 import json
-import sys
 import time
 
 import loadgen

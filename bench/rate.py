@@ -13,7 +13,6 @@ Loopback only; Python's own overhead (~0.1 ms per request) is included in the nu
 import argparse
 import asyncio
 import json
-import sys
 import time
 
 import loadgen

@@ -19,7 +19,6 @@
 # Logs: checkoutd on this terminal (LOG_FORMAT=text unless you set it), stripe-sim in .local/logs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 mkdir -p .local/logs
 pidfile=.local/run.pids
 
@@ -52,7 +51,7 @@ PY
 
 # Bounded wait until URL answers 2xx, while PID is alive. Prints nothing; returns 1 on timeout/death.
 wait_http() {
-  local url=$1 pid=$2 seconds=$3 deadline=$((SECONDS + $3))
+  local url=$1 pid=$2 deadline=$((SECONDS + $3))
   while [ $SECONDS -lt $deadline ]; do
     kill -0 "$pid" 2>/dev/null || return 1
     curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0

@@ -38,12 +38,11 @@ struct ShutdownTests {
             stopped.signal()
         }
         var readyz = try harness.request("GET", "/readyz")
-        let deadline = ContinuousClock.now + .seconds(5)
-        while readyz.status != 503, ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-            readyz = try harness.request("GET", "/readyz")
-        }
-        #expect(readyz.status == 503)
+        #expect(
+            try eventually(timeout: .seconds(5)) {
+                readyz = try harness.request("GET", "/readyz")
+                return readyz.status == 503
+            })
         #expect(String(decoding: readyz.body, as: UTF8.self).contains(#""code":"draining""#))
         // Still serving everything else until the delay is over.
         #expect(try harness.request("GET", "/healthz").status == 200)

@@ -253,3 +253,45 @@ struct HeldFulfillmentTests {
                 == 1)
     }
 }
+
+@Suite("Ledgers: actors interleaved")
+struct LedgerRaceTests {
+    @Test("late payments racing for the last units: each unit is sold once, every payment kept, the rest held")
+    func latePaymentsRace() throws {
+        let h = try CheckoutHarness(poolSize: 12)
+        try h.product("few", stock: 6)
+        // Six orders decline (their units go back), then three units go to other customers: three left
+        // for six late payments, which all arrive at once on their still-open sessions.
+        var late: [CheckoutSessionResult] = []
+        for _ in 0..<6 {
+            let order = try h.checkout([("few", 1)])
+            try h.deliverAll(try h.simulator.decline(sessionID: order.id))
+            late.append(order)
+        }
+        for _ in 0..<3 { _ = try h.checkout([("few", 1)]) }
+        #expect(try h.stock("few") == 3)
+        let paid = try late.map { try h.simulator.pay(sessionID: $0.id) }
+        let results = concurrently(paid.count) { index in
+            (try? h.deliverAll(paid[index])) != nil
+        }
+        #expect(results.allSatisfy { $0 }, "every delivery committed")
+
+        let orders = try late.map { try h.order($0.orderID) }
+        #expect(orders.allSatisfy { $0.state.status == .paid && $0.state.amountReceived == 1250 }, "money kept")
+        let shipped = orders.filter { $0.state.fulfillmentStatus == .pending }
+        let held = orders.filter { $0.state.fulfillmentStatus == .failed }
+        #expect(shipped.count == 3 && held.count == 3)
+        #expect(
+            held.allSatisfy { ($0.state.attentionReason ?? "").contains("out of stock") && !$0.state.stockReserved })
+        #expect(try h.stock("few") == 0)
+        #expect(
+            try h.count(
+                "SELECT count(*)::int AS n FROM stock_reservations WHERE product_id = 'few' AND status = 'committed'")
+                == 3)
+        #expect(
+            try h.count(
+                "SELECT count(*)::int AS n FROM outbox_jobs WHERE kind = 'fulfill' AND order_id = ANY($1::uuid[])",
+                ["{" + late.map { $0.orderID.uuidString.lowercased() }.joined(separator: ",") + "}"]) == 3,
+            "no fulfillment without a unit")
+    }
+}

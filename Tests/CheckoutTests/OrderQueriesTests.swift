@@ -318,6 +318,11 @@ struct OrderQueriesTests {
             ])
         #expect(try h.service.adminOrders(AdminOrderQuery(fulfillmentStatus: .failed)).orders.count == 1)
         #expect(try h.service.adminOrders(AdminOrderQuery(q: "person3@example")).orders.count == 1)
+        #expect(try h.service.adminOrders(AdminOrderQuery(q: "SON3@EXAMPLE.C")).orders.count == 1)
+        // LIKE's wildcards in the fragment match only themselves.
+        #expect(try h.service.adminOrders(AdminOrderQuery(q: "person%")).orders.isEmpty)
+        #expect(try h.service.adminOrders(AdminOrderQuery(q: "person_@")).orders.isEmpty)
+        #expect(try h.service.adminOrders(AdminOrderQuery(q: "%")).orders.isEmpty)
         #expect(try h.service.adminOrders(AdminOrderQuery(q: created[4].orderNumber)).orders.count == 1)
         #expect(
             try h.service.adminOrders(AdminOrderQuery(q: created[0].id)).orders.first?.order.id
@@ -333,5 +338,17 @@ struct OrderQueriesTests {
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["cursor": "!!"]) }
         #expect(throws: CheckoutError.self) { try AdminOrderQuery.parse(["q": "a\u{0}"]) }
         #expect(try AdminOrderQuery.parse(["limit": "5", "needsAttention": "true"]).limit == 5)
+    }
+}
+
+@Suite("Admin search pattern")
+struct AdminSearchPatternTests {
+    @Test(
+        "a fragment becomes a contains-pattern whose wildcards are literal",
+        arguments: [
+            ("abc", "%abc%"), ("a%b", "%a\\%b%"), ("a_b", "%a\\_b%"), ("a\\b", "%a\\\\b%"), ("Ab@C", "%Ab@C%"),
+        ])
+    func pattern(fragment: String, expected: String) {
+        #expect(OrderStore.containsPattern(fragment) == expected)
     }
 }

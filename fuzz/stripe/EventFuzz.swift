@@ -18,7 +18,7 @@ let fuzzStates: [OrderState] = {
     let pending = OrderState(
         status: .pendingPayment, paymentStatus: .pending, fulfillmentStatus: .notAttempted,
         currentSessionID: "cs_test_fuzz", sessionIDs: ["cs_test_fuzz"], sessionAttempt: 1, paymentIntentID: nil,
-        retiredPaymentIntentIDs: [], amountTotal: 1500, amountReceived: 0, amountRefunded: 0, stockReserved: true,
+        retiredPaymentIntentIDs: [], amountTotal: 1500, stockReserved: true,
         needsAttention: false, attentionReason: nil, failureReason: nil, fulfillmentError: nil,
         fulfillmentReference: nil)
     var paid = pending
@@ -26,7 +26,10 @@ let fuzzStates: [OrderState] = {
     paid.paymentStatus = .paid
     paid.fulfillmentStatus = .pending
     paid.paymentIntentID = "pi_test_fuzz"
-    paid.amountReceived = 1500
+    paid.payments = [
+        Payment(
+            kind: .stripe, paymentIntentID: "pi_test_fuzz", sessionID: "cs_test_fuzz", amount: 1500, currency: "usd")
+    ]
     var confirmed = paid
     confirmed.status = .confirmed
     confirmed.fulfillmentStatus = .success

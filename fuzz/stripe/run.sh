@@ -14,21 +14,27 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(event signature)
 out=.local/fuzz-stripe
 mkdir -p "$out/mods"
+# shellcheck disable=SC2054  # -sanitize=fuzzer,address is one swiftc argument, not two elements
 flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -enable-upcoming-feature ExistentialAny
   -I Sources/COpenSSL -I "$out/mods")
 # The domain files StripeEventMapping and OrderStateMachine need (all pure: no Postgres, no I/O).
-checkout=(StripeEventMapping PaymentGateway StripeClient+PaymentGateway OrderEvent OrderState OrderStatus
-  PaymentStatus FulfillmentStatus OrderEffect OrderStateMachine)
+checkout=(Webhooks/StripeEventMapping Payments/PaymentGateway Payments/StripeClient+PaymentGateway Orders/OrderEvent
+  Orders/OrderState Orders/OrderStatus Payments/PaymentStatus Orders/FulfillmentStatus Orders/OrderEffect
+  Orders/OrderStateMachine Payments/Payment)
 
-if [ ! -f "$out/.built" ] || [ -n "$(find Sources/Stripe Sources/Checkout fuzz/stripe -newer "$out/.built" -name '*.swift' | head -n1)" ]; then
+if [ ! -f "$out/.built" ] || [ -n "$(find Sources/BlockingHTTP Sources/Stripe Sources/Checkout fuzz/stripe -newer "$out/.built" -name '*.swift' | head -n1)" ]; then
   echo "fuzz-stripe: building Stripe + pure Checkout files (-sanitize=fuzzer,address)"
+  swiftc "${flags[@]}" -module-name BlockingHTTP -emit-module -emit-module-path "$out/mods/BlockingHTTP.swiftmodule" \
+    -wmo -c Sources/BlockingHTTP/*.swift -o "$out/BlockingHTTP.o"
   swiftc "${flags[@]}" -module-name Stripe -emit-module -emit-module-path "$out/mods/Stripe.swiftmodule" -wmo -c \
     Sources/Stripe/*.swift -o "$out/Stripe.o"
+  checkout_files=()
+  for f in "${checkout[@]}"; do checkout_files+=("Sources/Checkout/$f.swift"); done
   swiftc "${flags[@]}" -module-name Checkout -emit-module -emit-module-path "$out/mods/Checkout.swiftmodule" -wmo -c \
-    $(for f in "${checkout[@]}"; do echo "Sources/Checkout/$f.swift"; done) -o "$out/Checkout.o"
-  swiftc "${flags[@]}" -module-name EventFuzz fuzz/stripe/EventFuzz.swift "$out/Stripe.o" "$out/Checkout.o" \
-    -lcrypto -o "$out/fuzz-event"
-  swiftc "${flags[@]}" -module-name SignatureFuzz fuzz/stripe/SignatureFuzz.swift "$out/Stripe.o" -lcrypto \
+    "${checkout_files[@]}" -o "$out/Checkout.o"
+  swiftc "${flags[@]}" -module-name EventFuzz fuzz/stripe/EventFuzz.swift "$out/BlockingHTTP.o" "$out/Stripe.o" \
+    "$out/Checkout.o" -lcrypto -o "$out/fuzz-event"
+  swiftc "${flags[@]}" -module-name SignatureFuzz fuzz/stripe/SignatureFuzz.swift "$out/BlockingHTTP.o" "$out/Stripe.o" -lcrypto \
     -o "$out/fuzz-signature"
   touch "$out/.built"
 fi

@@ -163,7 +163,10 @@ def _raise_nofile():
 
 def _readline_with_timeout(f, timeout):
     result = []
-    t = threading.Thread(target=lambda: result.append((lambda l: l.decode(errors="replace") if isinstance(l, bytes) else l)(f.readline())), daemon=True)
+    def read():
+        line = f.readline()
+        result.append(line.decode(errors="replace") if isinstance(line, bytes) else line)
+    t = threading.Thread(target=read, daemon=True)
     t.start()
     t.join(timeout)
     return result[0] if result else ""
@@ -312,11 +315,14 @@ def seed_pending_orders(pg, tag, count):
 
 
 class FulfillmentReceiver:
-    """The supplier endpoint: answers 200 {"reference": …} after `delay` seconds, counting every POST by its
-    Idempotency-Key (the outbox's `fulfill:<order id>`)."""
+    """The supplier endpoint: answers 200 {"reference": …} after `delay` seconds, counting every POST it
+    accepted by its Idempotency-Key (the outbox's `fulfill:<order id>`). While `healthy` is False it
+    answers 503 instead (counted in `refused`), as a supplier outage would."""
 
     def __init__(self, delay=0.02):
         self.counts = {}
+        self.refused = 0
+        self.healthy = True
         self.lock = threading.Lock()
         receiver = self
 
@@ -328,10 +334,14 @@ class FulfillmentReceiver:
                 self.rfile.read(length)
                 key = self.headers.get("Idempotency-Key") or "<none>"
                 with receiver.lock:
-                    receiver.counts[key] = receiver.counts.get(key, 0) + 1
+                    ok = receiver.healthy
+                    if ok:
+                        receiver.counts[key] = receiver.counts.get(key, 0) + 1
+                    else:
+                        receiver.refused += 1
                 time.sleep(delay)
-                body = json.dumps({"reference": "sup-" + key[-12:]}).encode()
-                self.send_response(200)
+                body = json.dumps({"reference": "sup-" + key[-12:]} if ok else {"error": "supplier down"}).encode()
+                self.send_response(200 if ok else 503)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -339,12 +349,6 @@ class FulfillmentReceiver:
 
             def log_message(self, *args):
                 pass
-
-        class QuietServer(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass  # a worker killed mid-request breaks its pipe; that is the point of the storm
 
         self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
@@ -355,9 +359,24 @@ class FulfillmentReceiver:
     def url(self):
         return f"http://127.0.0.1:{self.port}/fulfill"
 
+    def shipped_orders(self):
+        """Ids of the orders whose fulfillment was accepted at least once."""
+        with self.lock:
+            return {k.split(":", 1)[1] for k in self.counts if k.startswith("fulfill:")}
+
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A local HTTP server that does not print the broken pipes of clients killed mid-request (a SIGKILLed
+    checkoutd breaks them; that is the point)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
 
 
 # ------------------------------------------------------------------------------------------- single-scenario runners

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The chaos suite (`make test-chaos`): breaks the real system on purpose and checks what survives.
 
-    tests/chaos/run.py [scenario …]      # storm, pg-restart, stripe-faults, abuse (default: all)
+    tests/chaos/run.py [scenario …]      # storm, pg-restart, stripe-faults, abuse, interleave (default: all)
 
 Each scenario is self-contained: its own throwaway Postgres (scripts/pg.sh start .local/pg-chaos-<name>
 --fresh), real release `checkoutd` / `stripe-sim` binaries (.build-release, or $CHAOS_BIN) on free
@@ -18,6 +18,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(__file__))
 
 import harness as h  # noqa: E402
+import interleave  # noqa: E402
 from harness import ChaosFailure, check  # noqa: E402
 
 LOGS = os.path.join(h.ROOT, ".local", "chaos")
@@ -523,7 +524,7 @@ def scenario_abuse():
 
 
 SCENARIOS = {"storm": scenario_storm, "pg-restart": scenario_pg_restart, "stripe-faults": scenario_stripe_faults,
-             "abuse": scenario_abuse}
+             "abuse": scenario_abuse, "interleave": interleave.scenario_interleave}
 
 
 def main(argv):

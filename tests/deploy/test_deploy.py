@@ -52,6 +52,7 @@ defaults
     timeout http-request 10s
     timeout check 2s
     option http-buffer-request
+    option forwardfor
     # A refused connection never reached checkoutd: safe to try the other instance, even for a POST.
     retries 3
     retry-on conn-failure
@@ -197,7 +198,7 @@ def run():
                "STRIPE_API_BASE": f"http://127.0.0.1:{sim.port}", "STRIPE_WEBHOOK_SECRET": h.WHSEC,
                "ADMIN_TOKEN": ADMIN_TOKEN, "PUBLIC_ORIGIN": f"http://127.0.0.1:{proxy}/demo", "DEMO_ENABLED": "true",
                "DB_POOL_SIZE": "4", "RATE_LIMIT_PER_MINUTE": "0", "DRAIN_DELAY": str(DRAIN_DELAY),
-               "SHUTDOWN_GRACE": "10", "LOG_LEVEL": "notice"}
+               "SHUTDOWN_GRACE": "10", "LOG_LEVEL": "notice", "TRUSTED_PROXIES": "127.0.0.1/32"}
         a, b = Instance(procs, "a", port_a, env), Instance(procs, "b", port_b, env)
         a.start()
         b.start()

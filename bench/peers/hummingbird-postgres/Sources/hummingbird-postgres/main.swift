@@ -8,7 +8,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 
-/// The order lookup checkoutd runs (Sources/Checkout/OrderStore.swift: columns + by-session WHERE).
+/// The order lookup checkoutd runs (Sources/Checkout/Orders/OrderStore.swift: columns + by-session WHERE).
 struct OrderBySession: PostgresPreparedStatement {
     static let sql = """
         SELECT id, order_number, status, payment_status, fulfillment_status, currency, amount_total, customer_email,

@@ -4,8 +4,8 @@ import Testing
 import TestSupport
 
 /// Edges of rate limiting, CORS and size limits that the operations suite does not already cover.
-@Suite("Edges: rate limit on every public POST, CORS and limits never on operations routes")
-struct EdgesTests {
+@Suite("Rate limit on every public POST; CORS and limits never on operations routes")
+struct RateLimitAndCORSScopeTests {
     @Test("retry-session is rate limited per client like create (429 rate_limited + Retry-After); GET routes are not")
     func retrySessionRateLimited() throws {
         let h = try AppHarness.start {
