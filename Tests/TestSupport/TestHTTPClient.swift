@@ -97,7 +97,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    /// `bind` or `connect` of `fd` to `address` (family and `port` filled in); closes `fd` and throws on failure.
+    /// `bind` or `connect` of `fd` to `address` (family and `port` filled in); throws on failure.
     private static func call(
         _ function: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32, _ fd: Int32, _ address: sockaddr_in,
         port: Int, _ what: String
@@ -110,11 +110,9 @@ public final class RawHTTPConnection: @unchecked Sendable {
                 function(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard rc == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw TestHTTPError("\(what): errno \(code)")
-        }
+        // Never close `fd` here: the throwing init has already set it, so deinit closes it. Closing it
+        // twice could close a descriptor another thread (libpq, a server) has opened meanwhile.
+        guard rc == 0 else { throw TestHTTPError("\(what): errno \(errno)") }
     }
 
     deinit { Glibc.close(fd) }
