@@ -12,6 +12,8 @@ struct OrderTransitions: Sendable {
     let products = ProductStore()
     let payments = PaymentStore()
     let outbox = OutboxStore()
+    /// Which outbound jobs (customer e-mail, order webhooks) a transition writes (Messages/).
+    var outbound = OutboundSettings()
 
     /// Decides and persists. `order` must have been read `FOR UPDATE` in this transaction.
     /// Throws ``CheckoutError/outOfStock(productID:)`` when a ``OrderEffect/reserveStock`` effect
@@ -74,6 +76,8 @@ struct OrderTransitions: Sendable {
         }
         try orders.insertHistory(
             db, orderID: order.id, state: next, reason: reason, actor: actor, stripeEventID: stripeEventID)
+        try OutboundRecorder(settings: outbound).record(
+            db, orderID: order.id, before: order.state, after: next, effects: effects)
         return decision
     }
 
