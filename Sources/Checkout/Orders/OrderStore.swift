@@ -104,10 +104,16 @@ public struct OrderStore: Sendable {
         ).first?.decode("id", as: UUID.self)
     }
 
-    /// The (newest) order whose recorded PaymentIntent is `paymentIntentID`.
+    /// The order that holds `paymentIntentID`: a payment in its ledger (also a second payment), else a
+    /// session that recorded the intent, else the (newest) order whose current intent it is.
     public func orderID(_ db: Connection, paymentIntentID: String) throws -> UUID? {
         try db.query(
-            "SELECT id FROM orders WHERE payment_intent_id = $1 ORDER BY created_at DESC LIMIT 1", [paymentIntentID]
+            """
+            (SELECT order_id AS id, 0 AS rank FROM payments WHERE payment_intent_id = $1)
+            UNION ALL (SELECT order_id, 1 FROM checkout_sessions WHERE payment_intent_id = $1)
+            UNION ALL (SELECT id, 2 FROM orders WHERE payment_intent_id = $1 ORDER BY created_at DESC LIMIT 1)
+            ORDER BY rank LIMIT 1
+            """, [paymentIntentID]
         ).first?.decode("id", as: UUID.self)
     }
 
