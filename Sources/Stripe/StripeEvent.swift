@@ -100,6 +100,8 @@ public enum EventObject: Codable, Sendable, Hashable {
     case checkoutSession(CheckoutSession)
     case paymentIntent(PaymentIntent)
     case charge(Charge)
+    case subscription(Subscription)
+    case invoice(Invoice)
     /// An object type we do not model (its `object` string, e.g. `"customer"`); carried, not decoded.
     case other(String)
 
@@ -112,6 +114,8 @@ public enum EventObject: Codable, Sendable, Hashable {
         case "checkout.session": self = .checkoutSession(try CheckoutSession(from: decoder))
         case "payment_intent": self = .paymentIntent(try PaymentIntent(from: decoder))
         case "charge": self = .charge(try Charge(from: decoder))
+        case "subscription": self = .subscription(try Subscription(from: decoder))
+        case "invoice": self = .invoice(try Invoice(from: decoder))
         default: self = .other(type)
         }
     }
@@ -121,6 +125,8 @@ public enum EventObject: Codable, Sendable, Hashable {
         case .checkoutSession(let s): try s.encode(to: encoder)
         case .paymentIntent(let p): try p.encode(to: encoder)
         case .charge(let ch): try ch.encode(to: encoder)
+        case .subscription(let sub): try sub.encode(to: encoder)
+        case .invoice(let invoice): try invoice.encode(to: encoder)
         case .other(let type):
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(type, forKey: .object)
@@ -133,6 +139,8 @@ public enum EventObject: Codable, Sendable, Hashable {
         case .checkoutSession: return "checkout.session"
         case .paymentIntent: return "payment_intent"
         case .charge: return "charge"
+        case .subscription: return "subscription"
+        case .invoice: return "invoice"
         case .other(let t): return t
         }
     }

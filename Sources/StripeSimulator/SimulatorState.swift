@@ -21,6 +21,8 @@ struct SimulatorState {
         var chargeID: String?
         /// Decline messages shown on the hosted page.
         var lastDecline: String?
+        /// `subscription_data[metadata]` (subscription mode), copied onto the subscription.
+        var subscriptionMetadata: [String: String] = [:]
     }
 
     /// A session's line item as `GET /v1/checkout/sessions/:id/line_items` lists it.
@@ -80,6 +82,8 @@ struct SimulatorState {
     var paymentIntents: [String: PaymentIntent] = [:]
     var charges: [String: Charge] = [:]
     var refunds: [String: RefundRecord] = [:]
+    /// Customers, subscriptions and invoices (subscription mode; `StripeSimulator+Billing.swift`).
+    var billing = SimulatorBilling()
     var refundOrder: [String] = []
     var events: [String: EventRecord] = [:]
     var eventOrder: [String] = []
