@@ -23,6 +23,10 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     /// applies to the order's payment with that PaymentIntent; a charge Stripe refunded was paid, so a
     /// refund that arrives before its payment's event records that payment from the charge.
     case chargeRefunded(paymentIntentID: String?, amountRefunded: Int64, amount: Int64, currency: String?)
+    /// `invoice.paid` of a subscription renewal (`billing_reason=subscription_cycle`), applied to the
+    /// renewal order made for that invoice: `amount` (`amount_paid`) and `currency` are what Stripe
+    /// collected. See `OrderStateMachine+Renewals.swift`.
+    case invoicePaid(invoiceID: String, amount: Int64, currency: String)
 
     // MARK: Commands (admin, retry-session, the outbox worker)
 
@@ -65,6 +69,7 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
         case .sessionExpired: return "session_expired"
         case .paymentFailed: return "payment_failed"
         case .chargeRefunded: return "charge_refunded"
+        case .invoicePaid: return "invoice_paid"
         case .markPaid: return "mark_paid"
         case .beginRetry: return "begin_retry"
         case .sessionCreated: return "session_created"

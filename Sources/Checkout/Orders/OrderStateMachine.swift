@@ -117,6 +117,9 @@ public enum OrderStateMachine {
                 state, paymentIntentID: paymentIntentID, amountRefunded: amountRefunded, amount: amount,
                 currency: currency)
 
+        case .invoicePaid(let invoiceID, let amount, let currency):
+            return renewalPaid(state, invoiceID: invoiceID, amount: amount, currency: currency)
+
         case .markPaid(let note, let actor, let expiredSessionID):
             if state.status.hasReceivedPayment {
                 return .noOp(reason: "order is already \(state.status.rawValue)")
@@ -287,7 +290,7 @@ public enum OrderStateMachine {
     /// payment already recorded (same PaymentIntent or session, or a second manual one) changes
     /// nothing; any other payment of an order that already received money is its own row and flags the
     /// order for an operator (someone must refund one of them), never merged into the first.
-    private static func acceptPayment(_ state: OrderState, _ payment: Payment, reason: String) -> OrderDecision {
+    static func acceptPayment(_ state: OrderState, _ payment: Payment, reason: String) -> OrderDecision {
         if state.payments.contains(where: { $0.isSame(as: payment) }) {
             return .noOp(reason: "payment \(payment.label) is already recorded")
         }
