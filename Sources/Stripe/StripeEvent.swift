@@ -103,6 +103,8 @@ public enum EventObject: Codable, Sendable, Hashable {
     case refund(Refund)
     case dispute(Dispute)
     case earlyFraudWarning(EarlyFraudWarning)
+    case subscription(Subscription)
+    case invoice(Invoice)
     /// An object type we do not model (its `object` string, e.g. `"customer"`); carried, not decoded.
     case other(String)
 
@@ -118,6 +120,8 @@ public enum EventObject: Codable, Sendable, Hashable {
         case "refund": self = .refund(try Refund(from: decoder))
         case "dispute": self = .dispute(try Dispute(from: decoder))
         case "radar.early_fraud_warning": self = .earlyFraudWarning(try EarlyFraudWarning(from: decoder))
+        case "subscription": self = .subscription(try Subscription(from: decoder))
+        case "invoice": self = .invoice(try Invoice(from: decoder))
         default: self = .other(type)
         }
     }
@@ -130,6 +134,8 @@ public enum EventObject: Codable, Sendable, Hashable {
         case .refund(let r): try r.encode(to: encoder)
         case .dispute(let d): try d.encode(to: encoder)
         case .earlyFraudWarning(let w): try w.encode(to: encoder)
+        case .subscription(let sub): try sub.encode(to: encoder)
+        case .invoice(let invoice): try invoice.encode(to: encoder)
         case .other(let type):
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(type, forKey: .object)
@@ -145,6 +151,8 @@ public enum EventObject: Codable, Sendable, Hashable {
         case .refund: return "refund"
         case .dispute: return "dispute"
         case .earlyFraudWarning: return "radar.early_fraud_warning"
+        case .subscription: return "subscription"
+        case .invoice: return "invoice"
         case .other(let t): return t
         }
     }

@@ -21,6 +21,8 @@ struct SimulatorState {
         var chargeID: String?
         /// Decline messages shown on the hosted page.
         var lastDecline: String?
+        /// `subscription_data[metadata]` (subscription mode), copied onto the subscription.
+        var subscriptionMetadata: [String: String] = [:]
     }
 
     /// A session's line item as `GET /v1/checkout/sessions/:id/line_items` lists it.
@@ -85,6 +87,8 @@ struct SimulatorState {
     var paymentIntents: [String: PaymentIntent] = [:]
     var charges: [String: Charge] = [:]
     var refunds: [String: RefundRecord] = [:]
+    /// Customers, subscriptions and invoices (subscription mode; `StripeSimulator+Billing.swift`).
+    var billing = SimulatorBilling()
     var refundOrder: [String] = []
     /// New refunds stay `pending` until the control API settles them (`/_sim/refunds/pending`).
     var refundsStayPending = false

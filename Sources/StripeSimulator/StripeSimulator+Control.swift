@@ -95,7 +95,9 @@ extension StripeSimulator {
     public func pay(sessionID id: String, email: String? = nil) throws(StripeAPIError) -> SimulatorActionResult {
         try control { (s: inout SimulatorState) throws(StripeAPIError) in
             var r = try openRecord(s, id)
-            var events = succeedPayment(&r, &s)
+            // Subscription mode: no PaymentIntent on the session; the first invoice is paid instead.
+            var events =
+                r.session.mode == "subscription" ? startSubscription(&r, &s, email: email) : succeedPayment(&r, &s)
             r.session.status = .complete
             r.session.url = nil
             r.session.customerEmail = email ?? r.session.customerEmail ?? "customer@example.test"
@@ -295,6 +297,8 @@ extension StripeSimulator {
         case .refund(let x): objectId = x.id
         case .dispute(let x): objectId = x.id
         case .earlyFraudWarning(let x): objectId = x.id
+        case .subscription(let x): objectId = x.id
+        case .invoice(let x): objectId = x.id
         case .other: objectId = nil
         }
         return SimulatorEventSummary(
@@ -408,6 +412,7 @@ extension StripeSimulator {
         state.withLock { s in
             s.clockOffset += max(0, seconds)
             sweepExpired(&s)
+            runDueRenewals(&s)
         }
         wake.signal()
     }

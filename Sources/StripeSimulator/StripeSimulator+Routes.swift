@@ -47,6 +47,8 @@ extension StripeSimulator {
             http(retrieveEvent(authorization: req.headers["Authorization"], id: id(req)))
         }
 
+        addBillingRoutes(r)  // subscriptions, invoices, customers (StripeSimulator+BillingAPI.swift)
+
         // The hosted checkout page.
         r.get("/pay/:id") { [self] req in http(hostedPage(id: req.pathParameters["id"] ?? "")) }
         r.post("/pay/:id/pay") { [self] req in http(hostedPay(id: req.pathParameters["id"] ?? "")) }

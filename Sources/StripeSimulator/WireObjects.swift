@@ -48,7 +48,7 @@ extension StripeSimulator {
             "custom_text": [
                 "after_submit": nil, "shipping_address": nil, "submit": nil, "terms_of_service_acceptance": nil,
             ],
-            "customer": nil,
+            "customer": .text(s.customer),
             "customer_account": nil,
             "customer_creation": "if_required",
             "customer_details": customerDetails,
@@ -56,7 +56,7 @@ extension StripeSimulator {
             "discounts": [],
             "expires_at": .number(s.expiresAt),
             "integration_identifier": nil,
-            "invoice": nil,
+            "invoice": .text(s.invoice),
             "invoice_creation": [
                 "enabled": false,
                 "invoice_data": [
@@ -87,7 +87,7 @@ extension StripeSimulator {
             "shipping_options": [],
             "status": .text(s.status.rawValue),
             "submit_type": nil,
-            "subscription": nil,
+            "subscription": .text(s.subscription),
             "success_url": .text(s.successURL),
             "total_details": ["amount_discount": 0, "amount_shipping": 0, "amount_tax": 0],
             "ui_mode": "hosted_page",
@@ -314,6 +314,8 @@ extension StripeSimulator {
                     failureReason: r.failureReason, metadata: r.metadata))
         case .dispute(let d): return wire(dispute: d)
         case .earlyFraudWarning(let w): return wire(fraudWarning: w)
+        case .subscription(let sub): return wire(subscription: sub, s)
+        case .invoice(let invoice): return wire(invoice: invoice)
         case .other(let type): return ["object": .text(type)]
         }
     }

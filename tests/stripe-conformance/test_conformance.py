@@ -363,7 +363,8 @@ class Conformance(unittest.TestCase):
             self.assertEqual(API_VERSION, payload["api_version"])
             obj = payload["data"]["object"]
             schema = {"checkout.session": "checkout.session", "payment_intent": "payment_intent",
-                      "charge": "charge", "refund": "refund"}[obj["object"]]
+                      "charge": "charge", "refund": "refund", "subscription": "subscription",
+                      "invoice": "invoice"}[obj["object"]]
             check_shape(self, obj, schema)
             self.assertEqual(event.id, payload["id"])
             out.append(payload)
@@ -531,4 +532,6 @@ class Conformance(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # Subscription mode, subscriptions, invoices and customers run in the same suite (their own simulator).
+    from test_conformance_billing import BillingConformance  # noqa: F401
     unittest.main()

@@ -30,6 +30,10 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     case disputeObserved(DisputeObservation)
     /// `radar.early_fraud_warning.created` / `.updated`.
     case fraudWarningObserved(FraudWarningObservation)
+    /// `invoice.paid` of a subscription renewal (`billing_reason=subscription_cycle`), applied to the
+    /// renewal order made for that invoice: `amount` (`amount_paid`) and `currency` are what Stripe
+    /// collected. See `OrderStateMachine+Renewals.swift`.
+    case invoicePaid(invoiceID: String, amount: Int64, currency: String)
 
     // MARK: Commands (admin, retry-session, the outbox worker)
 
@@ -78,6 +82,7 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
         case .disputeObserved: return "dispute_observed"
         case .fraudWarningObserved: return "fraud_warning_observed"
         case .refundRequested: return "refund_requested"
+        case .invoicePaid: return "invoice_paid"
         case .markPaid: return "mark_paid"
         case .beginRetry: return "begin_retry"
         case .sessionCreated: return "session_created"

@@ -134,6 +134,8 @@ public enum OrderStateMachine {
 
         case .fraudWarningObserved(let warning):
             return fraudWarningObserved(state, warning)
+        case .invoicePaid(let invoiceID, let amount, let currency):
+            return renewalPaid(state, invoiceID: invoiceID, amount: amount, currency: currency)
 
         case .markPaid(let note, let actor, let expiredSessionID):
             if state.status.hasReceivedPayment {
