@@ -43,8 +43,7 @@ public struct ProductStore: Sendable {
             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, unit_amount = EXCLUDED.unit_amount,
                 currency = EXCLUDED.currency, active = EXCLUDED.active, stock = EXCLUDED.stock,
                 stock_epoch = CASE WHEN (products.stock IS NULL) <> (EXCLUDED.stock IS NULL)
-                                   THEN products.stock_epoch + 1 ELSE products.stock_epoch END,
-                updated_at = now()
+                                   THEN products.stock_epoch + 1 ELSE products.stock_epoch END
             RETURNING \(Self.columns)
             """,
             [product.id, product.title, product.unitAmount, product.currency, product.active, product.stock])
