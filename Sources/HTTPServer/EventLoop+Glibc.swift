@@ -50,6 +50,10 @@ final class EventLoop: @unchecked Sendable {
     /// Requests dispatched during the current iteration, submitted together by `submitPendingJobs`.
     private var pendingJobs: [(fd: Int32, id: UInt64, requestID: String)] = []
     private var pendingJobClosures: [WorkerPool.Job] = []
+    /// Requests whose handler runs on this loop (`ServerContext.runsOnEventLoop`), run by `runInlineJobs`
+    /// after the events of an iteration: not from inside `apply`, so a burst of pipelined requests is a
+    /// loop, not a recursion.
+    private var inlineJobs: [(connection: Connection, request: HTTPRequest)] = []
 
     init(context: ServerContext, index: Int, listenFD: Int32) throws(HTTPServerError) {
         self.context = context
@@ -133,8 +137,10 @@ final class EventLoop: @unchecked Sendable {
                 guard let connection = connection(fd) else { continue }
                 handle(event.events, on: connection)
             }
+            runInlineJobs()
             submitPendingJobs()
             drainInbox()
+            runInlineJobs()
             submitPendingJobs()
             if shutdownRequested.load(ordering: .acquiring) && !shuttingDown { beginShutdown() }
             if now >= nextScan { scanDeadlines() }
@@ -340,23 +346,53 @@ final class EventLoop: @unchecked Sendable {
         let id = connection.id
         let remote = connection.remoteAddress
         let context = self.context
-        pendingJobs.append((fd, id, requestID))
-        pendingJobClosures.append { [self] in
-            context.activeRequests.wrappingAdd(1, ordering: .relaxed)
-            defer { context.activeRequests.wrappingSubtract(1, ordering: .relaxed) }
+        var prepared: HTTPRequest?
+        if let runsOnEventLoop = context.runsOnEventLoop {
             let request = HTTPRequest(
                 method: head.method, target: head.target, headers: head.headers, body: body,
                 remoteAddress: remote, requestID: requestID, versionMinor: head.versionMinor)
-            let response: HTTPResponse
-            do {
-                response = try handler(request)
-            } catch let error as HTTPError {
-                response = error.response(requestID: requestID)
-            } catch {
-                response = HTTPError.internalError.response(requestID: requestID)
+            if runsOnEventLoop(request) {
+                inlineJobs.append((connection, request))
+                return
             }
-            self.complete(Completion(fd: fd, connectionID: id, response: response))
+            prepared = request
         }
+        pendingJobs.append((fd, id, requestID))
+        pendingJobClosures.append { [self, prepared] in
+            let request =
+                prepared
+                ?? HTTPRequest(
+                    method: head.method, target: head.target, headers: head.headers, body: body,
+                    remoteAddress: remote, requestID: requestID, versionMinor: head.versionMinor)
+            self.complete(Completion(fd: fd, connectionID: id, response: Self.run(handler, request, context)))
+        }
+    }
+
+    /// The handler's response to `request`, errors rendered (the same on a worker and on the loop).
+    private static func run(_ handler: HTTPHandler, _ request: HTTPRequest, _ context: ServerContext) -> HTTPResponse {
+        context.activeRequests.wrappingAdd(1, ordering: .relaxed)
+        defer { context.activeRequests.wrappingSubtract(1, ordering: .relaxed) }
+        do {
+            return try handler(request)
+        } catch let error as HTTPError {
+            return error.response(requestID: request.requestID)
+        } catch {
+            return HTTPError.internalError.response(requestID: request.requestID)
+        }
+    }
+
+    /// Runs the event-loop handlers queued by `dispatch`, including those of pipelined requests their
+    /// responses let the state machine parse.
+    private func runInlineJobs() {
+        var next = 0
+        while next < inlineJobs.count {
+            let (connection, request) = inlineJobs[next]
+            next += 1
+            let response = Self.run(context.handler, request, context)
+            guard connections[Int(connection.fd)] === connection else { continue }
+            apply(connection.machine.responseReady(response, now: now, date: date), to: connection)
+        }
+        inlineJobs.removeAll(keepingCapacity: true)
     }
 
     /// Hands the requests parsed in this iteration to the worker pool in one batch; those that do not fit

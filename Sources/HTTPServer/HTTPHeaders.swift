@@ -27,7 +27,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
 
     /// Every value of the field `name`, in order; empty when absent.
     public func values(_ name: String) -> [String] {
-        fields.filter { Self.equalsIgnoringCase($0.name, name) }.map(\.value)
+        var out: [String] = []
+        for field in fields where Self.equalsIgnoringCase(field.name, name) { out.append(field.value) }
+        return out
     }
 
     /// Whether at least one field is named `name`.
@@ -39,6 +41,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name: name, value: value))
     }
+
+    /// Room for `count` fields without regrowing (the parser reserves a typical request's worth).
+    mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
     /// Replaces every field named `name` with one field holding `value` (added at the end when absent).
     public mutating func replaceOrAdd(_ name: String, _ value: String) {
@@ -77,17 +82,17 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
     }
 
     /// ASCII case-insensitive comparison (header names are ASCII tokens; no Unicode folding).
+    /// Lengths first (O(1) for native strings), so most non-matching names cost no byte loop.
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        var ai = a.utf8.makeIterator()
-        var bi = b.utf8.makeIterator()
-        while true {
-            switch (ai.next(), bi.next()) {
-            case (nil, nil): return true
-            case (let x?, let y?):
-                if x != y && asciiLower(x) != asciiLower(y) { return false }
-            default: return false
-            }
+        let au = a.utf8
+        let bu = b.utf8
+        guard au.count == bu.count else { return false }
+        var ai = au.makeIterator()
+        var bi = bu.makeIterator()
+        while let x = ai.next(), let y = bi.next() {
+            if x != y && asciiLower(x) != asciiLower(y) { return false }
         }
+        return true
     }
 
     @inline(__always) static func asciiLower(_ byte: UInt8) -> UInt8 {

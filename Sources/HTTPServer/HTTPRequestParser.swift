@@ -271,6 +271,7 @@ public struct HTTPRequestParser: Sendable {
                 method = line.0
                 guard line.0.isKnown else { return fail(.methodNotImplemented) }
                 requestLine = line
+                headers.reserveCapacity(12)
             case .failure(let error): return fail(error)
             }
             return nil
@@ -348,13 +349,30 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func headComplete() -> Output {
         guard let (method, target, minor) = requestLine else { return fail(.badRequest("missing request line")) }
-        let hosts = headers.values("Host")
-        if hosts.count > 1 || (minor == 1 && hosts.isEmpty) {
+        // One pass over the fields for every framing-relevant name (the arrays only allocate when the
+        // field is present, which for most requests is none of them but Host).
+        var hostCount = 0
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        var connectionValues: [String] = []
+        var expectations: [String] = []
+        for field in headers {
+            switch field.name.utf8.count {
+            case 4 where HTTPHeaders.equalsIgnoringCase(field.name, "Host"): hostCount += 1
+            case 17 where HTTPHeaders.equalsIgnoringCase(field.name, "Transfer-Encoding"):
+                transferEncodings.append(field.value)
+            case 14 where HTTPHeaders.equalsIgnoringCase(field.name, "Content-Length"):
+                contentLengths.append(field.value)
+            case 10 where HTTPHeaders.equalsIgnoringCase(field.name, "Connection"):
+                connectionValues.append(field.value)
+            case 6 where HTTPHeaders.equalsIgnoringCase(field.name, "Expect"): expectations.append(field.value)
+            default: break
+            }
+        }
+        if hostCount > 1 || (minor == 1 && hostCount == 0) {
             return fail(.badRequest("exactly one Host header is required"))
         }
         var framing = HTTPRequestHead.Framing.none
-        let transferEncodings = headers.values("Transfer-Encoding")
-        let contentLengths = headers.values("Content-Length")
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty {
                 return fail(.badRequest("both Content-Length and Transfer-Encoding"))
@@ -382,10 +400,9 @@ public struct HTTPRequestParser: Sendable {
             if length > limits.maxBodyBytes { return fail(.bodyTooLarge) }
             if length > 0 { framing = .length(length) }
         }
-        let connection = Self.listElements(headers.values("Connection"))
+        let connection = Self.listElements(connectionValues)
         let keepAlive = connection.contains("close") ? false : (minor == 1 || connection.contains("keep-alive"))
         var expectContinue = false
-        let expectations = headers.values("Expect")
         if !expectations.isEmpty {
             guard Self.listElements(expectations) == ["100-continue"] else { return fail(.expectationFailed) }
             expectContinue = minor == 1

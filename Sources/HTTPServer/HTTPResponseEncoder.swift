@@ -19,17 +19,11 @@ public enum HTTPResponseEncoder {
         for byte in status.reason.utf8 where byte >= 0x20 && byte != 0x7F { out.append(byte) }
         out.append(contentsOf: "\r\n".utf8)
         for field in response.headers {
-            if HTTPHeaders.equalsIgnoringCase(field.name, "Content-Length")
-                || HTTPHeaders.equalsIgnoringCase(field.name, "Transfer-Encoding")
-                || HTTPHeaders.equalsIgnoringCase(field.name, "Connection")
-                || HTTPHeaders.equalsIgnoringCase(field.name, "Date")
-            {
-                continue
-            }
+            if isFramingField(field.name) { continue }
             guard isValidName(field.name), isValidValue(field.value) else { continue }
-            out.append(contentsOf: field.name.utf8)
+            appendUTF8(field.name, to: &out)
             out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: field.value.utf8)
+            appendUTF8(field.value, to: &out)
             out.append(contentsOf: "\r\n".utf8)
         }
         if !noBody {
@@ -38,7 +32,7 @@ public enum HTTPResponseEncoder {
             out.append(contentsOf: "\r\n".utf8)
         }
         out.append(contentsOf: "Date: ".utf8)
-        out.append(contentsOf: date.utf8)
+        appendUTF8(date, to: &out)
         out.append(contentsOf: "\r\n".utf8)
         if !keepAlive {
             out.append(contentsOf: "Connection: close\r\n".utf8)
@@ -75,11 +69,32 @@ public enum HTTPResponseEncoder {
         }
     }
 
+    /// `Content-Length`, `Transfer-Encoding`, `Connection` or `Date`, in any case (lengths compared first).
+    static func isFramingField(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 14: HTTPHeaders.equalsIgnoringCase(name, "Content-Length")
+        case 17: HTTPHeaders.equalsIgnoringCase(name, "Transfer-Encoding")
+        case 10: HTTPHeaders.equalsIgnoringCase(name, "Connection")
+        case 4: HTTPHeaders.equalsIgnoringCase(name, "Date")
+        default: false
+        }
+    }
+
+    /// Appends the UTF-8 of `text` in one copy when it is stored contiguously (native strings are).
+    @inline(__always) static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(HTTPRequestParser.isTokenByte)
+        !name.isEmpty
+            && (name.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(HTTPRequestParser.isTokenByte) }
+                ?? name.utf8.allSatisfy(HTTPRequestParser.isTokenByte))
     }
 
     static func isValidValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { $0 >= 0x20 || $0 == 9 }
+        value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 >= 0x20 || $0 == 9 } }
+            ?? value.utf8.allSatisfy { $0 >= 0x20 || $0 == 9 }
     }
 }

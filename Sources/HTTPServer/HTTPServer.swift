@@ -28,14 +28,32 @@ public final class HTTPServer: Sendable {
     /// The configuration the server was created with.
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
+    private let runsOnEventLoop: (@Sendable (HTTPRequest) -> Bool)?
     private let state = Mutex(State())
     private let stoppedGroup = DispatchGroup()
     private let loopsFinished = DispatchGroup()
 
     /// A server that will answer every request with `handler` (usually `Router.handler()`).
-    public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+    ///
+    /// `runsOnEventLoop` picks the requests whose handler runs inline on the event loop that parsed them
+    /// instead of on a worker thread: no thread hand-off (two futex wake-ups and context switches per
+    /// request), for handlers that never block — a static answer, a health probe, something computed in
+    /// memory. Anything that may wait (libpq, a Stripe call, a lock held across I/O) must stay on the
+    /// workers: while it runs, every other connection of that loop waits. nil: every request uses a worker.
+    public init(
+        configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler,
+        runsOnEventLoop: (@Sendable (HTTPRequest) -> Bool)? = nil
+    ) {
         self.configuration = configuration
         self.handler = handler
+        self.runsOnEventLoop = runsOnEventLoop
+    }
+
+    /// A server for `router`: its `handler()`, with the routes registered `onEventLoop: true` run inline
+    /// on the event loop (see `init(configuration:handler:runsOnEventLoop:)`).
+    public convenience init(configuration: HTTPServerConfiguration, router: Router) {
+        self.init(
+            configuration: configuration, handler: router.handler(), runsOnEventLoop: router.eventLoopPredicate())
     }
 
     /// Binds the listening socket and starts the event loops and workers; returns immediately.
@@ -47,7 +65,8 @@ public final class HTTPServer: Sendable {
             let (fd, port) = try Socket.listen(
                 host: configuration.host, port: configuration.port, backlog: configuration.backlog)
             let pool = WorkerPool(threads: configuration.workerThreads, queueLimit: configuration.workerQueueLimit)
-            let context = ServerContext(configuration: configuration, handler: handler, pool: pool)
+            let context = ServerContext(
+                configuration: configuration, handler: handler, runsOnEventLoop: runsOnEventLoop, pool: pool)
             var loops: [EventLoop] = []
             for index in 0..<max(1, configuration.eventLoops) {
                 do throws(HTTPServerError) {

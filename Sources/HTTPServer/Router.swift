@@ -14,6 +14,8 @@ public final class Router: @unchecked Sendable {
         var pattern: String
         var segments: [Segment]
         var handler: HTTPHandler
+        /// Runs inline on the event loop (never blocks); see `HTTPServer.init(configuration:router:)`.
+        var onEventLoop: Bool
     }
 
     enum Segment: Equatable {
@@ -29,15 +31,24 @@ public final class Router: @unchecked Sendable {
 
     /// Registers `handler` for `method` on `pattern`. Registering the same method and pattern twice is a
     /// programming error (the first registration stays in force).
-    public func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
+    ///
+    /// `onEventLoop: true` (for a server built with `HTTPServer(configuration:router:)`) runs the handler,
+    /// and the middleware around it, inline on the event loop instead of a worker thread: only for
+    /// handlers that never block (no database, no outbound call, no waiting on a lock held across I/O).
+    public func add(
+        _ method: HTTPMethod, _ pattern: String, onEventLoop: Bool = false, _ handler: @escaping HTTPHandler
+    ) {
         let segments: [Segment] = pattern.split(separator: "/").map {
             $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal(String($0))
         }
-        table.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        table.append(
+            Route(method: method, pattern: pattern, segments: segments, handler: handler, onEventLoop: onEventLoop))
     }
 
-    /// Registers a GET (and so HEAD) handler.
-    public func get(_ pattern: String, _ handler: @escaping HTTPHandler) { add(.get, pattern, handler) }
+    /// Registers a GET (and so HEAD) handler; `onEventLoop` as in `add`.
+    public func get(_ pattern: String, onEventLoop: Bool = false, _ handler: @escaping HTTPHandler) {
+        add(.get, pattern, onEventLoop: onEventLoop, handler)
+    }
     /// Registers a POST handler.
     public func post(_ pattern: String, _ handler: @escaping HTTPHandler) { add(.post, pattern, handler) }
     /// Registers a PUT handler.
@@ -92,16 +103,24 @@ public final class Router: @unchecked Sendable {
         }
     }
 
+    /// Whether `request` goes to a route registered `onEventLoop: true`; nil when no route is (then the
+    /// server does not match twice). Unmatched requests (404/405) go to a worker like any other.
+    public func eventLoopPredicate() -> (@Sendable (HTTPRequest) -> Bool)? {
+        let table = self.table
+        guard table.contains(where: \.onEventLoop) else { return nil }
+        return { request in Self.bestMatch(request, table: table)?.route.onEventLoop ?? false }
+    }
+
     /// The pattern `request`'s path belongs to, by the same rule as dispatch: the route that handles it,
     /// or for a 405 the best pattern registered for other methods; nil when no pattern matches (404).
     /// The one matcher behind access-log and metrics labels (a pattern, never the raw path: paths carry
     /// ids, which would make one series per order).
     public func routePattern(for request: HTTPRequest) -> String? {
         if let best = Self.bestMatch(request, table: table) { return best.route.pattern }
-        var best: (pattern: String, score: [Bool])?
+        var best: (pattern: String, score: UInt64)?
         for route in table {
-            guard let (_, score) = Self.match(route.segments, request.pathSegments) else { continue }
-            if let current = best, !score.lexicographicallyPrecedes(current.score, by: { $0 && !$1 }) { continue }
+            guard let score = Self.literalScore(route.segments, request.pathSegments) else { continue }
+            if let current = best, score <= current.score { continue }
             best = (route.pattern, score)
         }
         return best?.pattern
@@ -116,7 +135,7 @@ public final class Router: @unchecked Sendable {
             return try best.route.handler(request)
         }
         var allowed: [HTTPMethod] = []
-        for route in table where match(route.segments, request.pathSegments) != nil {
+        for route in table where literalScore(route.segments, request.pathSegments) != nil {
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
         if allowed.isEmpty { throw HTTPError.notFound }
@@ -130,47 +149,64 @@ public final class Router: @unchecked Sendable {
     private static func bestMatch(_ request: HTTPRequest, table: [Route]) -> (
         route: Route, parameters: [String: String]
     )? {
+        // Scored without allocating (a bit mask per candidate); only the winner's parameters are decoded.
         let segments = request.pathSegments
-        var best: (route: Route, parameters: [String: String], score: [Bool])?
-        for route in table {
-            guard let (parameters, score) = match(route.segments, segments) else { continue }
-            let methodMatches =
-                route.method == request.method || (request.method == .head && route.method == .get)
-            guard methodMatches else { continue }
-            if let current = best {
+        var best = -1
+        var bestScore: UInt64 = 0
+        var bestExact = false
+        for index in table.indices {
+            let method = table[index].method
+            guard method == request.method || (request.method == .head && method == .get) else { continue }
+            guard let score = literalScore(table[index].segments, segments) else { continue }
+            let exact = method == request.method
+            if best >= 0 {
                 // Prefer an exact method match (an explicit HEAD route over GET), then specificity.
-                let currentExact = current.route.method == request.method
-                let exact = route.method == request.method
-                let better =
-                    exact != currentExact
-                    ? exact : score.lexicographicallyPrecedes(current.score, by: { $0 && !$1 })
+                let better = exact != bestExact ? exact : score > bestScore
                 if !better { continue }
             }
-            best = (route, parameters, score)
+            best = index
+            bestScore = score
+            bestExact = exact
         }
-        return best.map { ($0.route, $0.parameters) }
+        guard best >= 0 else { return nil }
+        return (table[best], parameters(table[best].segments, segments))
     }
 
-    /// Matches raw path segments against a pattern; returns decoded parameters and, per segment, whether
-    /// it matched a literal (for specificity ordering).
-    private static func match(_ pattern: [Segment], _ path: [Substring]) -> ([String: String], [Bool])? {
+    /// Whether raw path segments match a pattern and, if so, its specificity: bit 63 − i is set when
+    /// segment i matched a literal, so of two matches the one with a literal earliest has the larger score
+    /// (segments beyond the 64th do not count towards it). A parameter segment must percent-decode.
+    private static func literalScore(_ pattern: [Segment], _ path: [Substring]) -> UInt64? {
         guard pattern.count == path.count else { return nil }
-        var parameters: [String: String] = [:]
-        var score: [Bool] = []
-        score.reserveCapacity(path.count)
-        for (segment, raw) in zip(pattern, path) {
-            switch segment {
+        var score: UInt64 = 0
+        for i in pattern.indices {
+            let raw = path[i]
+            switch pattern[i] {
             case .literal(let literal):
-                guard raw == literal || RequestTarget.percentDecode(raw, plusIsSpace: false) == literal else {
+                // Bytes first: targets are visible ASCII, so equal bytes are the common, cheap match.
+                guard
+                    raw.utf8.elementsEqual(literal.utf8)
+                        || RequestTarget.percentDecode(raw, plusIsSpace: false) == literal
+                else {
                     return nil
                 }
-                score.append(true)
-            case .parameter(let name):
-                guard let value = RequestTarget.percentDecode(raw, plusIsSpace: false) else { return nil }
-                parameters[name] = value
-                score.append(false)
+                if i < 64 { score |= 1 << UInt64(63 - i) }
+            case .parameter:
+                if raw.utf8.contains(UInt8(ascii: "%")) {
+                    guard RequestTarget.percentDecode(raw, plusIsSpace: false) != nil else { return nil }
+                }
             }
         }
-        return (parameters, score)
+        return score
+    }
+
+    /// The decoded parameters of a path that `literalScore` matched against `pattern`.
+    private static func parameters(_ pattern: [Segment], _ path: [Substring]) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for (segment, raw) in zip(pattern, path) {
+            if case .parameter(let name) = segment {
+                parameters[name] = RequestTarget.percentDecode(raw, plusIsSpace: false) ?? String(raw)
+            }
+        }
+        return parameters
     }
 }

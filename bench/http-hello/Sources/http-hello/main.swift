@@ -1,5 +1,7 @@
 // HTTPServer hello world for `make bench-http`: GET /plaintext and GET /json, same bodies and
-// Content-Type as the Hummingbird peer. Usage: http-hello [port] [eventLoops] [workerThreads]
+// Content-Type as the Hummingbird peer, answered on the event loop (as Hummingbird answers them); the
+// same two under /worker/ go through the worker pool, the way checkoutd's database routes run.
+// Usage: http-hello [port] [eventLoops] [workerThreads]
 import Foundation
 import HTTPServer
 
@@ -13,13 +15,15 @@ configuration.maxConnections = 20000
 let plaintext = Array("Hello, World!".utf8)
 let json = Array(#"{"message":"Hello, World!"}"#.utf8)
 let router = Router()
-router.get("/plaintext") { _ in
-    HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8"], body: plaintext)
+for (prefix, onEventLoop) in [("", true), ("/worker", false)] {
+    router.get(prefix + "/plaintext", onEventLoop: onEventLoop) { _ in
+        HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8"], body: plaintext)
+    }
+    router.get(prefix + "/json", onEventLoop: onEventLoop) { _ in
+        HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: json)
+    }
 }
-router.get("/json") { _ in
-    HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: json)
-}
-let server = HTTPServer(configuration: configuration, handler: router.handler())
+let server = HTTPServer(configuration: configuration, router: router)
 try server.start()
 print("http-hello listening on \(server.port)")
 signal(SIGTERM) { _ in exit(0) }
