@@ -53,6 +53,7 @@ public final class App: Sendable {
         registerPaymentRoutes(services)
         registerOrderRoutes(services)
         registerAdminRoutes(services)
+        registerSubscriptionRoutes(services)
         registerOperationsRoutes()
         let patterns = RoutePatterns(router.routes.map(\.pattern))
         if !config.trustedProxies.networks.isEmpty {

@@ -80,6 +80,8 @@ struct OpenAPISpecTests {
             "GET /api/admin/orders", "GET /api/admin/orders/:id", "POST /api/admin/orders/:id/retry-session",
             "POST /api/admin/orders/:id/mark-paid", "POST /api/admin/orders/:id/sync",
             "POST /api/admin/orders/:id/retry-fulfillment", "GET /api/admin/products", "PUT /api/admin/products/:id",
+            "GET /api/admin/subscriptions", "GET /api/admin/subscriptions/:id",
+            "POST /api/admin/subscriptions/:id/cancel",
             "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         ]
         #expect(openAPIOperations(yaml) == expected)
