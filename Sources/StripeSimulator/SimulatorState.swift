@@ -41,6 +41,11 @@ struct SimulatorState {
         var paymentIntentID: String?
         var currency: String?
         var created: Int64
+        /// `pending`, `succeeded`, `failed`, `canceled`.
+        var status: String = "succeeded"
+        var reason: String?
+        var failureReason: String?
+        var metadata: [String: String] = [:]
     }
 
     /// A generated event: its JSON body is fixed at creation (re-deliveries send the same bytes, re-signed).
@@ -85,6 +90,10 @@ struct SimulatorState {
     /// Customers, subscriptions and invoices (subscription mode; `StripeSimulator+Billing.swift`).
     var billing = SimulatorBilling()
     var refundOrder: [String] = []
+    /// New refunds stay `pending` until the control API settles them (`/_sim/refunds/pending`).
+    var refundsStayPending = false
+    var disputes: [String: Dispute] = [:]
+    var fraudWarnings: [String: EarlyFraudWarning] = [:]
     var events: [String: EventRecord] = [:]
     var eventOrder: [String] = []
     var idempotency: [String: IdempotencyRecord] = [:]

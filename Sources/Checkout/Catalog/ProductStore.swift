@@ -47,8 +47,7 @@ public struct ProductStore: Sendable {
                 recurring_interval = EXCLUDED.recurring_interval,
                 recurring_interval_count = EXCLUDED.recurring_interval_count,
                 stock_epoch = CASE WHEN (products.stock IS NULL) <> (EXCLUDED.stock IS NULL)
-                                   THEN products.stock_epoch + 1 ELSE products.stock_epoch END,
-                updated_at = now()
+                                   THEN products.stock_epoch + 1 ELSE products.stock_epoch END
             RETURNING \(Self.columns)
             """,
             [

@@ -18,7 +18,7 @@ public final class CheckoutService: Sendable {
     let orders = OrderStore()
     let products = ProductStore()
     let events = StripeEventStore()
-    let transitions = OrderTransitions()
+    let transitions: OrderTransitions
 
     /// - Parameters:
     ///   - gateway: Stripe (a `StripeClient`; see `StripeClient+PaymentGateway.swift`).
@@ -32,6 +32,7 @@ public final class CheckoutService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.now = now
+        self.transitions = OrderTransitions(outbound: configuration.outbound)
     }
 
     // MARK: - Create

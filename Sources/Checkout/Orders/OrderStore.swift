@@ -109,10 +109,16 @@ public struct OrderStore: Sendable {
         ).first?.decode("id", as: UUID.self)
     }
 
-    /// The (newest) order whose recorded PaymentIntent is `paymentIntentID`.
+    /// The order that holds `paymentIntentID`: a payment in its ledger (also a second payment), else a
+    /// session that recorded the intent, else the (newest) order whose current intent it is.
     public func orderID(_ db: Connection, paymentIntentID: String) throws -> UUID? {
         try db.query(
-            "SELECT id FROM orders WHERE payment_intent_id = $1 ORDER BY created_at DESC LIMIT 1", [paymentIntentID]
+            """
+            (SELECT order_id AS id, 0 AS rank FROM payments WHERE payment_intent_id = $1)
+            UNION ALL (SELECT order_id, 1 FROM checkout_sessions WHERE payment_intent_id = $1)
+            UNION ALL (SELECT id, 2 FROM orders WHERE payment_intent_id = $1 ORDER BY created_at DESC LIMIT 1)
+            ORDER BY rank LIMIT 1
+            """, [paymentIntentID]
         ).first?.decode("id", as: UUID.self)
     }
 
@@ -213,16 +219,17 @@ public struct OrderStore: Sendable {
 
     // MARK: - Write
 
-    /// Writes the state-machine fields of `state` and bumps `updated_at`. `amount_received` and
-    /// `amount_refunded` are the sums of `state.payments`, which the caller saves in the same
-    /// transaction (``PaymentStore/save(_:orderID:before:after:)``; a deferred trigger checks both).
+    /// Writes the state-machine fields of `state`; the `orders_touch_updated_at` trigger (migration 014)
+    /// bumps `updated_at`. `amount_received` and `amount_refunded` are the sums of `state.payments`,
+    /// which the caller saves in the same transaction (``PaymentStore/save(_:orderID:before:after:)``; a
+    /// deferred trigger checks both).
     public func saveState(_ db: Connection, orderID: UUID, _ state: OrderState) throws {
         try db.execute(
             """
             UPDATE orders SET status = $2, payment_status = $3, fulfillment_status = $4, checkout_session_id = $5,
                 session_attempt = $6, payment_intent_id = $7, amount_received = $8, amount_refunded = $9,
                 stock_reserved = $10, needs_attention = $11, attention_reason = $12, failure_reason = $13,
-                fulfillment_error = $14, fulfillment_reference = $15, updated_at = now()
+                fulfillment_error = $14, fulfillment_reference = $15
             WHERE id = $1
             """,
             [
@@ -256,7 +263,7 @@ public struct OrderStore: Sendable {
     public func beginSessionAttempt(_ db: Connection, orderID: UUID) throws -> Int? {
         try db.query(
             """
-            UPDATE orders SET session_attempt = session_attempt + 1, updated_at = now()
+            UPDATE orders SET session_attempt = session_attempt + 1
             WHERE id = $1 AND status = 'pending_payment' AND checkout_session_id IS NULL
             RETURNING session_attempt
             """, [orderID]
@@ -289,7 +296,7 @@ public struct OrderStore: Sendable {
         try db.execute(
             """
             UPDATE checkout_sessions SET status = coalesce($2, status), payment_status = coalesce($3, payment_status),
-                payment_intent_id = coalesce(payment_intent_id, $4), updated_at = now()
+                payment_intent_id = coalesce(payment_intent_id, $4)
             WHERE id = $1
             """, [id, statusText, paymentStatus, paymentIntentID])
     }

@@ -29,8 +29,7 @@ public struct PaymentStore: Sendable {
             try db.execute(
                 """
                 UPDATE payments SET amount_refunded = $5, status = $6,
-                    payment_intent_id = coalesce(payment_intent_id, $3), session_id = coalesce(session_id, $4),
-                    updated_at = now()
+                    payment_intent_id = coalesce(payment_intent_id, $3), session_id = coalesce(session_id, $4)
                 WHERE order_id = $1 AND kind = $2
                   AND (kind = 'manual' OR payment_intent_id = $7 OR session_id = $8 OR invoice_id = $9)
                 """,

@@ -20,18 +20,23 @@ public final class WebhookProcessor: Sendable {
     let logger: Logger
     let orders = OrderStore()
     let events = StripeEventStore()
-    let transitions = OrderTransitions()
+    let transitions: OrderTransitions
     let livemode: Bool
 
     /// - Parameters:
     ///   - verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
     ///   - livemode: the mode this server runs in (``expectedLivemode(secretKey:)``); events of the
     ///     other mode are stored as ignored. Default: test mode.
-    public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false) {
+    ///   - outbound: which outbound jobs (order webhooks) the transitions it applies write.
+    public init(
+        pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false,
+        outbound: OutboundSettings = OutboundSettings()
+    ) {
         self.pool = pool
         self.verifier = verifier
         self.logger = logger
         self.livemode = livemode
+        self.transitions = OrderTransitions(outbound: outbound)
     }
 
     /// The mode a Stripe secret key belongs to: `sk_live_…` / `rk_live_…` are live, anything else test.
