@@ -10,8 +10,9 @@ extension App {
         route(.get, "/api/orders/by-session/:sessionId") { request in
             // A read: never 503 for Stripe; the refresh from Stripe is skipped when the bulkhead is full.
             .json(
-                try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? "", stripe: stripe)
-                    .maskingEmail())
+                try checkout.attachingSubscription(
+                    try checkout.order(bySessionID: request.pathParameters["sessionId"] ?? "", stripe: stripe)
+                ).maskingEmail())
         }
         route(.get, "/api/orders/:orderId") { request in
             // The id is in the cancel URL (browser history, referrers, shared links): anyone holding it

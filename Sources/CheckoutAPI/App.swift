@@ -53,6 +53,7 @@ public final class App: Sendable {
         registerPaymentRoutes(services)
         registerOrderRoutes(services)
         registerAdminRoutes(services)
+        registerSubscriptionRoutes(services)
         registerOperationsRoutes()
         if !config.trustedProxies.networks.isEmpty {
             router.use(ClientAddressMiddleware(proxies: config.trustedProxies))

@@ -45,9 +45,10 @@ struct EndToEndTests {
         // The public order has exactly docs/API.md §4's fields; the admin order adds its own.
         let publicKeys: Set<String> = [
             "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
-            "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt",
+            "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt", "subscription",
         ]
         #expect(Set(order.keys) == publicKeys)
+        #expect(order["subscription"] is NSNull, "a one-time cart has no subscription")
         #expect(
             Set(((order["items"] as? [[String: Any]])?.first ?? [:]).keys)
                 == ["productId", "title", "unitAmount", "quantity", "amountTotal"])

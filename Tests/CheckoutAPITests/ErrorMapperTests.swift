@@ -23,6 +23,8 @@ struct ErrorMapperTests {
         (.fulfillmentNotRetryable(status: .success), 409, "fulfillment_not_retryable"),
         (.database(detail: "connection lost"), 503, "database_unavailable"),
         (.internalFailure(detail: "bug"), 500, "internal_error"),
+        (.subscriptionNotFound, 404, "subscription_not_found"),
+        (.subscriptionNotCancellable(status: "canceled"), 409, "subscription_not_cancellable"),
     ]
 
     static let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
@@ -53,9 +55,11 @@ struct ErrorMapperTests {
         case .fulfillmentNotRetryable: return 11
         case .database: return 12
         case .internalFailure: return 13
+        case .subscriptionNotFound: return 14
+        case .subscriptionNotCancellable: return 15
         }
     }
-    static let caseCount = 14
+    static let caseCount = 16
 
     @Test("the table has a row for every CheckoutError case")
     func tableHasEveryCase() {

@@ -81,6 +81,8 @@ struct OpenAPISpecTests {
             "POST /api/admin/orders/:id/mark-paid", "POST /api/admin/orders/:id/sync",
             "POST /api/admin/orders/:id/retry-fulfillment", "POST /api/admin/orders/:id/refunds",
             "GET /api/admin/products", "PUT /api/admin/products/:id",
+            "GET /api/admin/subscriptions", "GET /api/admin/subscriptions/:id",
+            "POST /api/admin/subscriptions/:id/cancel",
             "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         ]
         #expect(openAPIOperations(yaml) == expected)

@@ -198,3 +198,69 @@ struct SubscriptionFlowTests {
         #expect(try h.count("SELECT count(*)::int AS n FROM orders") == 1, "refused carts store nothing")
     }
 }
+
+@Suite("Subscriptions: public and admin views, cancel through Stripe")
+struct SubscriptionAdminTests {
+    @Test("by-session shows the subscription and its next renewal; admin lists, filters, details; cancel")
+    func viewsAndCancel() throws {
+        let h = try SubscriptionFlowTests.world()
+        let checkout = try h.checkout([("member", 1), ("course", 1)], email: "ada@example.com")
+        let paid = try h.simulator.pay(sessionID: checkout.id)
+        try h.deliverAll(paid)
+        let subscriptionID = try #require(paid.session.subscription)
+        h.simulator.advanceClock(seconds: 60)
+        for event in try h.simulator.renew(subscriptionID: subscriptionID).events { try h.deliver(event) }
+
+        let order = try h.service.attachingSubscription(try h.service.order(bySessionID: checkout.id))
+        let subscription = try #require(order.subscription)
+        #expect(subscription.id == subscriptionID && subscription.status == "active")
+        #expect(subscription.nextRenewalAt != nil && subscription.nextRenewalAt == subscription.currentPeriodEnd)
+        let plain = try h.checkout([("course", 1)])
+        #expect(try h.service.attachingSubscription(try h.service.order(bySessionID: plain.id)).subscription == nil)
+
+        let all = try h.service.adminSubscriptions(AdminSubscriptionQuery.parse([:])).subscriptions
+        #expect(all.map(\.id) == [subscriptionID])
+        #expect(try h.service.adminSubscriptions(.parse(["q": "ADA@"])).subscriptions.count == 1)
+        #expect(try h.service.adminSubscriptions(.parse(["q": "bob"])).subscriptions.isEmpty)
+        #expect(try h.service.adminSubscriptions(.parse(["status": "past_due"])).subscriptions.isEmpty)
+        #expect(throws: CheckoutError.self) { try AdminSubscriptionQuery.parse(["status": "Active!"]) }
+        #expect(throws: CheckoutError.self) { try AdminSubscriptionQuery.parse(["sort": "x"]) }
+
+        let detail = try h.service.adminSubscription(subscriptionID)
+        #expect(detail.orderId == checkout.orderID.lowercased && detail.customerEmail == "ada@example.com")
+        #expect(detail.orders?.count == 2, "the checkout order and one renewal")
+        #expect(detail.invoices?.map(\.billingReason) == ["subscription_cycle", "subscription_create"])
+        #expect(throws: CheckoutError.subscriptionNotFound) { try h.service.adminSubscription("sub_nope") }
+
+        // Cancel at period end (the default): through Stripe, shown at once, Stripe's event agrees later.
+        let cancelled = try h.service.cancelSubscription(subscriptionID, atPeriodEnd: true)
+        #expect(cancelled.cancelAtPeriodEnd && cancelled.status == "active" && cancelled.nextRenewalAt == nil)
+        #expect(h.simulator.subscriptions().first?.cancelAtPeriodEnd == true)
+        let updated = try #require(h.simulator.events(type: "customer.subscription.updated").last)
+        try h.deliver(updated.id)
+        #expect(try h.service.adminSubscription(subscriptionID).cancelAtPeriodEnd)
+        // The period ends: Stripe cancels; no renewal order.
+        for event in try h.simulator.renew(subscriptionID: subscriptionID).events { try h.deliver(event) }
+        let ended = try h.service.adminSubscription(subscriptionID)
+        #expect(ended.status == "canceled" && ended.orders?.count == 2)
+        #expect(throws: CheckoutError.subscriptionNotCancellable(status: "canceled")) {
+            try h.service.cancelSubscription(subscriptionID, atPeriodEnd: false)
+        }
+    }
+
+    @Test("cancel now: canceled at Stripe and here; a late older snapshot does not revive it")
+    func cancelNow() throws {
+        let h = try SubscriptionFlowTests.world()
+        let checkout = try h.checkout([("member", 1)])
+        let paid = try h.simulator.pay(sessionID: checkout.id)
+        let subscriptionID = try #require(paid.session.subscription)
+        let created = try #require(h.eventIDs(paid, type: "customer.subscription.created").first)
+        for event in paid.events where event != created { try h.deliver(event) }
+        h.simulator.advanceClock(seconds: 60)
+        let cancelled = try h.service.cancelSubscription(subscriptionID, atPeriodEnd: false)
+        #expect(cancelled.status == "canceled")
+        try h.deliver(try #require(h.simulator.events(type: "customer.subscription.deleted").last).id)
+        try h.deliver(created)  // the oldest snapshot, last
+        #expect(try h.service.adminSubscription(subscriptionID).status == "canceled")
+    }
+}

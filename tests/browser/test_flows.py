@@ -17,6 +17,8 @@ Flows (web/README.md "Browser test plan"):
      paid) → supplier healed → Retry fulfillment → confirmed; a declined order found by search → mark-paid;
   4. admin refunds part of a paid order (confirm step) → the refund shows pending → Stripe settles it → the
      page shows it succeeded and the order refunded in part.
+  5. subscription: a mixed cart (coffee club + stickers) → Pay → success page; the simulator's clock moves two
+     weeks on → the renewal order appears on the subscription's admin page.
 
 Every wait is a WebDriverWait or a deadline-bounded poll; there are no fixed sleeps. Screenshots
 (1280×800) of the storefront, the success page and the admin list go to SCREENSHOT_DIR (default
@@ -570,6 +572,47 @@ class BrowserFlows(unittest.TestCase):
         self.wait_status("refund-status", ("succeeded",))
         self.wait_status("detail-refund-status", ("partial",))
         self.wait_status("detail-status", ("paid", "confirmed"))
+
+    def test_5_subscription_renewal_on_admin_page(self):
+        st, d = self.stack, self.driver
+        # A mixed cart: the coffee club (every 2 weeks) and a one-time sticker pack, one Checkout Session.
+        self.add_to_cart("sku_coffee_club", email="club@example.com")
+        card = d.find_element(By.CSS_SELECTOR, '[data-testid="product-card"][data-product-id="sku_stickers"]')
+        self.assertIn("every 2 weeks", self.find("product-price", d.find_element(
+            By.CSS_SELECTOR, '[data-testid="product-card"][data-product-id="sku_coffee_club"]')).text)
+        self.find("add-to-cart", card).click()
+        self.wait(lambda d: len(d.find_elements(*by_testid("cart-line"))) == 2, "two cart lines")
+        session_id = self.pay_button_to_hosted_page()
+        self.assertEqual(st.sim_call("GET", f"/_sim/sessions/{session_id}")[1]["mode"], "subscription")
+        d.find_element(By.ID, "pay").click()
+        self.wait_paid_on_success_page(session_id)
+        st.await_webhooks()
+        status, order = st.api("GET", f"/api/orders/by-session/{session_id}")
+        self.assertEqual(status, 200, order)
+        self.assertEqual(order["amountTotal"], 1600 + 500)
+        subscription = order["subscription"]
+        self.assertIsNotNone(subscription, order)
+        self.assertEqual(subscription["status"], "active")
+
+        # Two weeks and a day later on the simulator's clock: Stripe bills the next period (paid).
+        self.assertEqual(st.sim_call("POST", "/_sim/clock/advance", {"seconds": 15 * 86400})[0], 200)
+        st.await_webhooks()
+
+        d.get(st.base + "/admin/#/subscriptions")
+        token = self.visible("admin-token-input")
+        token.send_keys(ADMIN_TOKEN)
+        self.find("admin-token-submit").click()
+        link = self.wait(lambda d: next((a for a in d.find_elements(*by_testid("subscription-link"))
+                                         if a.text == subscription["id"]), False), "the subscription in the list")
+        link.click()
+        rows = self.wait(lambda d: (lambda r: r if len(r) == 2 else False)(
+            d.find_elements(By.CSS_SELECTOR, '[data-testid="subscription-orders"] tbody tr')),
+            "the checkout order and the renewal order on the subscription's page")
+        numbers = [r.find_element(*by_testid("subscription-order-link")).text for r in rows]
+        self.assertIn(order["orderNumber"], numbers)
+        renewal = next(n for n in numbers if n != order["orderNumber"])
+        self.assertRegex(renewal, r"^DO-\d{8}-\d{4,}$")
+        self.shot("admin-subscription")
 
 
 if __name__ == "__main__":

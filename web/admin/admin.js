@@ -2,6 +2,7 @@
 //   #/orders[?status=…&paymentStatus=…&fulfillmentStatus=…&needsAttention=true&q=…]  orders table
 //   #/orders/<id>                                                                      order detail + actions
 //   #/products                                                                         catalog editing
+//   #/subscriptions[/<id>]                                                             subscriptions.js
 // The admin token lives in sessionStorage (gone when the tab closes) and goes out as
 // `Authorization: Bearer …`; any 401 brings the token prompt back. API text enters the page only
 // through text nodes (textContent), never innerHTML.
@@ -89,6 +90,7 @@ function route() {
   if (path === '/orders') return renderOrders(new URLSearchParams(query));
   if (orderMatch) return renderOrder(decodeURIComponent(orderMatch[1]));
   if (path === '/products') return renderProducts();
+  if (routeSubscriptions(path, new URLSearchParams(query))) return; // subscriptions.js
   location.replace('#/orders');
 }
 

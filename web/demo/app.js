@@ -10,6 +10,12 @@
 // Everything the API says is put into the page with textContent, never innerHTML.
 'use strict';
 
+/** "every 2 weeks", "every month": a product's recurring price ({interval, intervalCount}). */
+function recurringLabel(recurring) {
+  const n = recurring.intervalCount || 1;
+  return n === 1 ? `every ${recurring.interval}` : `every ${n} ${recurring.interval}s`;
+}
+
 /** Where the JSON API lives. Empty = the origin that served this page (checkoutd serves both). A
  *  storefront on another origin puts checkoutd's origin here and lists its own in CORS_ALLOWED_ORIGINS. */
 const API_BASE = '';
@@ -141,7 +147,12 @@ async function initShop() {
           'article',
           { class: 'card', testid: 'product-card', 'data-product-id': p.id },
           el('h3', {}, p.title),
-          el('p', { class: 'price', testid: 'product-price' }, formatMoney(p.unitAmount, p.currency)),
+          el(
+            'p',
+            { class: 'price', testid: 'product-price' },
+            formatMoney(p.unitAmount, p.currency) + (p.recurring ? ` ${recurringLabel(p.recurring)}` : ''),
+          ),
+          p.recurring ? el('p', { class: 'small muted', testid: 'product-subscription' }, 'Subscription: renews until cancelled') : null,
           el('p', { class: 'small muted' }, soldOut ? 'Sold out' : p.stock == null ? 'In stock' : `${p.stock} left`),
           el(
             'button',

@@ -31,6 +31,10 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case orderAlreadyPaid(orderID: UUID)
     /// retry-fulfillment when fulfillment has not failed. → 409
     case fulfillmentNotRetryable(status: FulfillmentStatus)
+    /// No subscription with that id (404).
+    case subscriptionNotFound
+    /// Cancel of a subscription that is already canceled (409).
+    case subscriptionNotCancellable(status: String)
     /// The database is unreachable or busy (connect failed, connection lost, pool timeout,
     /// serialization failure or deadlock after retries). → 503; `detail` is for logs only.
     case database(detail: String)
@@ -53,6 +57,8 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .orderNotRetryable: return "order_not_retryable"
         case .orderAlreadyPaid: return "order_already_paid"
         case .fulfillmentNotRetryable: return "fulfillment_not_retryable"
+        case .subscriptionNotFound: return "subscription_not_found"
+        case .subscriptionNotCancellable: return "subscription_not_cancellable"
         case .database: return "database_unavailable"
         case .internalFailure: return "internal_error"
         }
@@ -91,6 +97,8 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .orderNotRetryable(let status): return "order is \(status.rawValue) and cannot be retried"
         case .orderAlreadyPaid: return "order is already paid"
         case .fulfillmentNotRetryable(let status): return "fulfillment is \(status.rawValue), not failed"
+        case .subscriptionNotFound: return "subscription not found"
+        case .subscriptionNotCancellable(let status): return "subscription is \(status) and cannot be cancelled"
         case .database: return "the database is unavailable"
         case .internalFailure: return "internal error"
         }

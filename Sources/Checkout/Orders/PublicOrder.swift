@@ -26,6 +26,8 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
     public var failureReason: String?
     public var createdAt: String
     public var updatedAt: String
+    /// The subscription the order started or renews (by-session lookup), else null.
+    public var subscription: PublicSubscription? = nil
 
     init(_ order: OrderRecord, items: [OrderItemRecord]) {
         id = order.id.lowercased
@@ -49,7 +51,7 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, orderNumber, status, paymentStatus, fulfillmentStatus, currency, amountTotal, items, customerEmail
-        case checkoutSessionId, failureReason, createdAt, updatedAt
+        case checkoutSessionId, failureReason, createdAt, updatedAt, subscription
     }
 
     /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
@@ -68,6 +70,7 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
         try c.encode(failureReason, forKey: .failureReason)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(subscription, forKey: .subscription)
     }
 }
 

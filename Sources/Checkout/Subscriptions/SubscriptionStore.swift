@@ -121,3 +121,40 @@ public struct SubscriptionStore: Sendable {
             eventAt: try row.decode("event_at"))
     }
 }
+
+extension SubscriptionStore {
+    /// `GET /api/admin/subscriptions`: newest first, by status and an e-mail fragment.
+    public func list(_ db: Connection, _ query: AdminSubscriptionQuery) throws -> [SubscriptionRecord] {
+        try db.query(
+            """
+            SELECT \(Self.columns) FROM subscriptions
+            WHERE ($1::text IS NULL OR status = $1)
+              AND ($2::text IS NULL OR lower(customer_email) LIKE lower($2::text))
+            ORDER BY created_at DESC, id DESC LIMIT $3
+            """, [query.status, query.q.map(OrderStore.containsPattern), query.limit]
+        ).map(Self.decode)
+    }
+
+    /// The subscription's invoices, newest first.
+    public func invoices(_ db: Connection, subscriptionID: String) throws -> [SubscriptionInvoiceRecord] {
+        try db.query(
+            """
+            SELECT id, subscription_id, status, billing_reason, amount, currency, invoice_created, period_end,
+                   failure_count, event_at
+            FROM subscription_invoices WHERE subscription_id = $1
+            ORDER BY invoice_created DESC, period_end DESC NULLS LAST, id DESC LIMIT 500
+            """, [subscriptionID]
+        ).map(Self.decodeInvoice)
+    }
+
+    /// The subscription of an order: the one it started (checkout order) or the one it renews.
+    public func subscription(_ db: Connection, forOrder orderID: UUID) throws -> SubscriptionRecord? {
+        try db.query(
+            """
+            SELECT \(Self.columns) FROM subscriptions
+            WHERE order_id = $1 OR id = (SELECT subscription_id FROM orders WHERE id = $1)
+            ORDER BY created_at LIMIT 1
+            """, [orderID]
+        ).first.map(Self.decode)
+    }
+}

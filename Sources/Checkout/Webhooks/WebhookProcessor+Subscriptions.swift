@@ -49,12 +49,7 @@ extension WebhookProcessor {
     {
         let store = SubscriptionStore()
         let row = try store.lock(db, id: subscription.id)
-        let snapshot = SubscriptionSnapshot(
-            id: subscription.id, status: subscription.status, customerID: subscription.customer,
-            currentPeriodStart: subscription.currentPeriodStart.map(Self.date),
-            currentPeriodEnd: subscription.currentPeriodEnd.map(Self.date),
-            cancelAtPeriodEnd: subscription.cancelAtPeriodEnd, canceledAt: subscription.canceledAt.map(Self.date),
-            at: Self.date(event.created))
+        let snapshot = SubscriptionSnapshot(subscription, at: Self.date(event.created))
         var next = SubscriptionRules.apply(snapshot, to: row) ?? row
         try linkFromMetadata(db, &next, metadata: subscription.metadata)
         next = SubscriptionRules.derive(next, newestInvoice: try store.newestInvoice(db, subscriptionID: row.id))

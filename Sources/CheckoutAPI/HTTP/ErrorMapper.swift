@@ -21,9 +21,10 @@ public enum ErrorMapper {
         switch error {
         case .validation, .invalidJSON: return 400
         case .productUnavailable, .currencyMismatch: return 422
-        case .outOfStock, .idempotencyKeyReused, .orderNotRetryable, .orderAlreadyPaid, .fulfillmentNotRetryable:
+        case .outOfStock, .idempotencyKeyReused, .orderNotRetryable, .orderAlreadyPaid, .fulfillmentNotRetryable,
+            .subscriptionNotCancellable:
             return 409
-        case .orderNotFound: return 404
+        case .orderNotFound, .subscriptionNotFound: return 404
         case .stripeRejected: return 502
         case .stripeUnavailable, .database: return 503
         case .internalFailure: return 500

@@ -47,6 +47,23 @@ extension PublicOrder: JSONWritable {
             json.string(createdAt)
             json.key("updatedAt")
             json.string(updatedAt)
+            json.key("subscription")
+            if let subscription {
+                json.object { json in
+                    json.key("id")
+                    json.string(subscription.id)
+                    json.key("status")
+                    json.string(subscription.status)
+                    json.key("currentPeriodEnd")
+                    json.string(subscription.currentPeriodEnd)
+                    json.key("cancelAtPeriodEnd")
+                    json.bool(subscription.cancelAtPeriodEnd)
+                    json.key("nextRenewalAt")
+                    json.string(subscription.nextRenewalAt)
+                }
+            } else {
+                json.string(nil as String?)
+            }
         }
     }
 }
