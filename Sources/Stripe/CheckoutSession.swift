@@ -84,6 +84,8 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
     public var successURL: String?
     public var cancelURL: String?
     public var livemode: Bool
+    /// Totals breakdown, customer and shipping details, consent and recovery (`CheckoutSession+Computed.swift`).
+    public var computed = CheckoutSessionComputed()
 
     /// Memberwise, for the simulator and tests.
     public init(
@@ -112,6 +114,7 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         self.successURL = successURL
         self.cancelURL = cancelURL
         self.livemode = livemode
+        computed.customerDetails = customerEmail.map { CheckoutSessionComputed.CustomerDetails(email: $0) }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -153,6 +156,7 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         successURL = try c.decodeIfPresent(String.self, forKey: .successURL)
         cancelURL = try c.decodeIfPresent(String.self, forKey: .cancelURL)
         livemode = try c.decodeIfPresent(Bool.self, forKey: .livemode) ?? false
+        computed = (try? CheckoutSessionComputed(from: decoder)) ?? CheckoutSessionComputed()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -165,7 +169,6 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         try c.encode(clientReferenceID, forKey: .clientReferenceID)
         try c.encode(created, forKey: .created)
         try c.encode(currency, forKey: .currency)
-        try c.encode(customerEmail.map { CustomerDetails(email: $0) }, forKey: .customerDetails)
         try c.encode(customerEmail, forKey: .customerEmail)
         try c.encode(expiresAt, forKey: .expiresAt)
         try c.encode(livemode, forKey: .livemode)
@@ -176,5 +179,8 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         try c.encode(status, forKey: .status)
         try c.encode(successURL, forKey: .successURL)
         try c.encode(url, forKey: .url)
+        var extra = computed  // customer_details (with the email), totals, shipping, consent, recovery
+        if extra.customerDetails == nil, let customerEmail { extra.customerDetails = .init(email: customerEmail) }
+        try extra.encode(to: encoder)
     }
 }

@@ -71,7 +71,11 @@ def type_schema(ann, example, depth):
                 if key in s:
                     merged[key] = s[key]
         if any("const" in s for s in schemas) and kinds == ["string"] and len(schemas) == 1:
-            merged["const"] = schemas[0]["const"]
+            # `const` holds for every instance, null included: a nullable one-value literal is an enum with null.
+            if nullable:
+                merged["enum"] = [schemas[0]["const"], None]
+            else:
+                merged["const"] = schemas[0]["const"]
         if nullable:
             kinds.append("null")
         if kinds:
