@@ -19,9 +19,10 @@ public struct AppServices: Sendable {
             ?? StripeClient(
                 secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase,
                 timeout: .seconds(config.stripeTimeout), maxRetries: config.stripeMaxRetries)
-        let domainConfig = CheckoutConfiguration(
+        var domainConfig = CheckoutConfiguration(
             publicOrigin: config.publicOrigin, sessionTTL: config.checkoutSessionTTL,
             orderNumberPrefix: config.orderNumberPrefix)
+        domainConfig.totals = config.checkoutTotals
         self.checkout = CheckoutService(pool: pool, gateway: stripe, configuration: domainConfig, logger: logger)
         let verifier = WebhookVerifier(
             secrets: config.stripeWebhookSecrets.map { $0.reveal() }, tolerance: config.stripeWebhookTolerance)

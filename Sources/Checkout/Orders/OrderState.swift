@@ -42,6 +42,9 @@ public struct OrderState: Sendable, Equatable, Hashable {
     public var failureReason: String?
     public var fulfillmentError: String?
     public var fulfillmentReference: String?
+    /// The adjustments Checkout may make, the paying session's totals and the recovery link
+    /// (`CheckoutTotals.swift`).
+    public var checkout = OrderCheckout()
 
     /// Creates a state; defaults describe a freshly created order holding its stock.
     ///

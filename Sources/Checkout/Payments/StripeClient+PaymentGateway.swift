@@ -10,13 +10,14 @@ extension StripeClient: PaymentGateway {
     public func createSession(_ request: PaymentSessionRequest, idempotencyKey: String) throws(PaymentGatewayError)
         -> PaymentSession
     {
-        let params = CheckoutSessionCreateParams(
+        var params = CheckoutSessionCreateParams(
             lineItems: request.lines.map {
                 .init(name: $0.name, unitAmount: $0.unitAmount, currency: $0.currency, quantity: $0.quantity)
             },
             successURL: request.successURL, cancelURL: request.cancelURL, clientReferenceID: request.clientReferenceID,
             metadata: request.metadata, paymentIntentMetadata: request.paymentIntentMetadata,
             customerEmail: request.customerEmail, expiresAt: request.expiresAt)
+        params.totals = CheckoutTotalsParams(request.totals)
         do {
             return PaymentSession(try createCheckoutSession(params, idempotencyKey: idempotencyKey))
         } catch {
@@ -78,6 +79,9 @@ extension PaymentSession {
             paymentStatus: SessionPaymentOutcome(session.paymentStatus), paymentIntentID: session.paymentIntent,
             amountTotal: session.amountTotal, metadata: session.metadata, expiresAt: session.expiresAt,
             currency: session.currency)
+        totals = SessionTotals(session)
+        recovery = SessionRecovery(session.computed)
+        recoveredFrom = session.computed.recoveredFrom
     }
 }
 
