@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Checkout
@@ -133,6 +134,13 @@ struct AmountRuleTests {
         #expect(OrderStateMachine.apply(state, .sessionExpired(sessionID: "cs_0", recovery: recovery)).newState == nil)
         #expect(!SessionRecovery(url: "u", promotionsConsent: "opt_out").mayEmail)
         #expect(!SessionRecovery(url: "u").mayEmail)
+        var record = OrderRecord(
+            id: UUID(), orderNumber: "DO-1", state: expired, currency: "usd", customerEmail: nil, customerID: nil,
+            metadata: [:], sessionCheckedAt: nil, createdAt: Date(), updatedAt: Date())
+        #expect(record.recoveryLinkToEmail(now: 1_800_000_000) == recovery.url)
+        #expect(record.recoveryLinkToEmail(now: 1_900_000_000) == nil, "the link expired")
+        record.state.checkout.recovery?.promotionsConsent = "opt_out"
+        #expect(record.recoveryLinkToEmail(now: 1_800_000_000) == nil, "no consent, no link in the e-mail")
     }
 
     @Test("settings narrowed to what an order allows; shipping needs countries and rates")

@@ -159,3 +159,14 @@ public struct OrderCheckout: Sendable, Hashable {
         self.recovery = recovery
     }
 }
+
+extension OrderRecord {
+    /// The recovery link a "payment expired" e-mail may carry: only when the customer opted in to
+    /// promotional e-mail (`consent.promotions = opt_in`) and the link has not expired at `now` (unix
+    /// seconds); nil otherwise. The one place that decides it, for the customer e-mail.
+    public func recoveryLinkToEmail(now: Int64) -> String? {
+        guard let recovery = state.checkout.recovery, recovery.mayEmail else { return nil }
+        if let expiresAt = recovery.expiresAt, expiresAt <= now { return nil }
+        return recovery.url
+    }
+}
