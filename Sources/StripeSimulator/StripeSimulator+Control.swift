@@ -101,7 +101,10 @@ extension StripeSimulator {
             var r = try openRecord(s, id)
             try applyCheckout(&r, checkout, s)
             var events: [String] = []
-            if r.session.amountTotal ?? 0 > 0 {
+            if r.session.mode == "subscription" {
+                // Subscription mode: no PaymentIntent on the session; the first invoice is paid instead.
+                events = startSubscription(&r, &s, email: email)
+            } else if r.session.amountTotal ?? 0 > 0 {
                 events = succeedPayment(&r, &s)
             } else {
                 r.session.paymentStatus = .noPaymentRequired
@@ -226,8 +229,9 @@ extension StripeSimulator {
         }
     }
 
-    /// Refunds `amount` (default: all that is left) of a paid session's charge: `charge.refunded` with the
-    /// cumulative `amount_refunded` (`refunded` true once it reaches `amount`).
+    /// Refunds `amount` (default: all that is left) of a paid session's charge (as the dashboard would):
+    /// `refund.created` (succeeded), then `charge.refunded` with the cumulative `amount_refunded`
+    /// (`refunded` true once it reaches `amount`).
     public func refund(sessionID id: String, amount: Int64? = nil) throws(StripeAPIError) -> SimulatorActionResult {
         try control { (s: inout SimulatorState) throws(StripeAPIError) in
             guard let r = s.sessions[id] else { throw Self.noSuchSession(id) }
@@ -249,8 +253,9 @@ extension StripeSimulator {
                 currency: charge.currency, created: now(s))
             s.refunds[refund.id] = refund
             s.refundOrder.append(refund.id)
+            let created = emit(&s, type: "refund.created", object: .refund(Self.refundObject(refund)), request: nil)
             let e = emit(&s, type: "charge.refunded", object: .charge(charge), request: nil)
-            return SimulatorActionResult(session: r.session, events: [e])
+            return SimulatorActionResult(session: r.session, events: [created, e])
         }
     }
 
@@ -300,6 +305,11 @@ extension StripeSimulator {
         case .checkoutSession(let x): objectId = x.id
         case .paymentIntent(let x): objectId = x.id
         case .charge(let x): objectId = x.id
+        case .refund(let x): objectId = x.id
+        case .dispute(let x): objectId = x.id
+        case .earlyFraudWarning(let x): objectId = x.id
+        case .subscription(let x): objectId = x.id
+        case .invoice(let x): objectId = x.id
         case .other: objectId = nil
         }
         return SimulatorEventSummary(
@@ -413,6 +423,7 @@ extension StripeSimulator {
         state.withLock { s in
             s.clockOffset += max(0, seconds)
             sweepExpired(&s)
+            runDueRenewals(&s)
         }
         wake.signal()
     }

@@ -474,7 +474,7 @@ extension StripeSimulator {
         totals.recoveredFrom = id
         var echoed = original.echoed
         echoed["allow_promotion_codes"] = nil
-        let record = SimulatorState.SessionRecord(
+        var record = SimulatorState.SessionRecord(
             session: session, lineItems: original.lineItems, paymentIntentMetadata: original.paymentIntentMetadata,
             requestedEmail: original.requestedEmail,
             storedLineItems: original.storedLineItems.map {
@@ -482,6 +482,7 @@ extension StripeSimulator {
                 item.id = StripeID.make("li_test_", length: 24)
                 return item
             }, echoed: echoed, totals: totals)
+        record.subscriptionMetadata = original.subscriptionMetadata
         s.sessions[newID] = record
         s.sessionOrder.append(newID)
         s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? created + 86_400, created + 86_400)
