@@ -10,8 +10,8 @@
 --
 -- kind = 'charge_total' is the one exception: a `charge.refunded` event carries only the charge's
 -- cumulative amount_refunded, not which refunds make it up. It is kept as one row per payment
--- (id 'charge_total:<payment intent>', status succeeded, amount only grows) and counts only while no
--- refund object of that payment is known (see payment_money_returned below).
+-- (id 'charge_total:<payment intent>', status succeeded, amount only grows) and counts only for the part
+-- no refund object explains (see payment_money_returned below).
 CREATE TABLE refunds (
     id                text PRIMARY KEY CHECK (id ~ '^[\x21-\x7e]+$' AND length(id) <= 300),
     order_id          uuid NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
@@ -154,16 +154,20 @@ BEGIN
 END;
 $$;
 
--- Money returned of the Stripe payment `intent` that received `amount`: its succeeded refunds (or, while
--- no refund object of it is known, the cumulative total its charge.refunded reported) plus its lost
--- disputes (the bank took the money back), never above what it received.
+-- Money returned of the Stripe payment `intent` that received `amount`: its succeeded refunds, plus the
+-- part of the cumulative total its charge.refunded reported that no refund object explains yet (a refund
+-- whose own event is late or was never matched; a pending or failed refund object explains its share, so
+-- it is not counted through the total), plus its lost disputes (the bank took the money back), never
+-- above what it received.
 CREATE FUNCTION payment_money_returned(intent text, amount bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT least(amount,
-        CASE WHEN EXISTS (SELECT 1 FROM refunds r WHERE r.payment_intent_id = intent AND r.kind = 'refund')
-             THEN (SELECT coalesce(sum(r.amount), 0) FROM refunds r
-                   WHERE r.payment_intent_id = intent AND r.kind = 'refund' AND r.status = 'succeeded')
-             ELSE (SELECT coalesce(max(r.amount), 0) FROM refunds r
-                   WHERE r.payment_intent_id = intent AND r.kind = 'charge_total') END
+        (SELECT coalesce(sum(r.amount), 0) FROM refunds r
+         WHERE r.payment_intent_id = intent AND r.kind = 'refund' AND r.status = 'succeeded')
+        + greatest(0,
+            (SELECT coalesce(max(r.amount), 0) FROM refunds r
+             WHERE r.payment_intent_id = intent AND r.kind = 'charge_total')
+            - (SELECT coalesce(sum(r.amount), 0) FROM refunds r
+               WHERE r.payment_intent_id = intent AND r.kind = 'refund'))
         + (SELECT coalesce(sum(d.amount), 0) FROM disputes d WHERE d.payment_intent_id = intent AND d.status = 'lost'))
 $$;
 

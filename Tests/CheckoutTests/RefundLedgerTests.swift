@@ -75,6 +75,24 @@ struct RefundLedgerTests {
         #expect(RefundLedger.refundable(state.payments[0], refunds: state.refunds, disputes: []) == 0)
     }
 
+    @Test("a refund object that never arrives (unmatched, late): the charge total counts what no object explains")
+    func unexplainedChargeTotal() throws {
+        let (state, _) = Self.fold(
+            Self.paid,
+            [
+                Self.refund(.succeeded, id: "re_b", amount: 1900), Self.chargeTotal,
+                Self.refund(.succeeded, id: "re_b", amount: 1900),
+            ])
+        #expect(state.status == .refunded && state.amountRefunded == 5000)
+        // Once the missing refund (3100) arrives, it explains its share: still 5000, not more.
+        let (late, _) = Self.fold(state, [Self.refund(.succeeded, id: "re_a", amount: 3100)])
+        #expect(late.amountRefunded == 5000)
+        // A refund that fails after the charge reported it is explained by its object: nothing counted.
+        let (failed, _) = Self.fold(
+            Self.paid, [Self.chargeTotal, Self.refund(.pending), Self.refund(.failed, failure: "declined")])
+        #expect(failed.status == .paid && failed.amountRefunded == 0)
+    }
+
     @Test("charge.refunded alone (no refund object known) still counts, cumulatively")
     func chargeTotalAlone() throws {
         let partial = OrderEvent.chargeRefunded(

@@ -10,8 +10,8 @@ extension OrderStateMachine {
     // MARK: - Refunds
 
     /// `charge.refunded`: the charge's cumulative `amount_refunded`. It names no refund, so it is kept
-    /// as the payment's charge-total row, which counts only while none of the payment's refund objects
-    /// is known (they are the ledger once they arrive: refund.* fire for every refund). A charge Stripe
+    /// as the payment's charge-total row, which counts only for the part no refund object of the payment
+    /// explains (a refund whose own event is late or unmatched). A charge Stripe
     /// refunded was paid, so a refund whose payment's own event has not arrived yet records that
     /// payment from the charge first. Never applies to a manual payment.
     static func chargeRefunded(
@@ -57,7 +57,7 @@ extension OrderStateMachine {
         return .transition(
             next, effects: [],
             reason: "charge of \(paymentIntentID) reports \(amountRefunded) refunded"
-                + (objects ? " (its refund objects decide)" : ""))
+                + (objects ? " (its refund objects explain their share)" : ""))
     }
 
     /// One refund object (any of refund.created / .updated / .failed, charge.refund.updated, or our own
@@ -131,6 +131,14 @@ extension OrderStateMachine {
         }
         if known == nil {
             reason += "; counted once its payment is recorded"
+        }
+        if row.restock, row.status == .succeeded, next.stockReserved,
+            [.paid, .confirmed, .refunded].contains(next.status)
+        {
+            // The admin asked for the units back with this refund, and the money went back.
+            effects.append(.returnStock)
+            next.stockReserved = false
+            reason += "; units returned to stock"
         }
         return .transition(next, effects: effects, reason: reason)
     }

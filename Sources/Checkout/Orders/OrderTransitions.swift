@@ -45,6 +45,8 @@ struct OrderTransitions: Sendable {
                 }
             case .commitStock:
                 try products.commitReservations(db, orderID: order.id)
+            case .returnStock:
+                try products.returnCommittedReservations(db, orderID: order.id)
             case .reacquireStockOrFlag:
                 break  // taken above, before the decision was final
             case .requestStripeCheck:

@@ -11,6 +11,9 @@ public protocol PaymentGateway: Sendable {
     func retrieveSession(_ id: String) throws(PaymentGatewayError) -> PaymentSession
     /// Expires an open session (Stripe answers 400 when it is not open).
     func expireSession(_ id: String, idempotencyKey: String) throws(PaymentGatewayError) -> PaymentSession
+    /// Refunds (part of) a payment (`PaymentGateway+Refunds.swift`); the same key refunds once.
+    func createRefund(_ request: RefundCreateRequest, idempotencyKey: String) throws(PaymentGatewayError)
+        -> RefundObservation
 }
 
 /// What the domain asks Stripe to create (mode `payment`, one `price_data` line per item).

@@ -137,17 +137,17 @@ public struct FraudWarningEntry: Sendable, Equatable, Hashable, Codable {
 /// computes the same, checked at commit).
 public enum RefundLedger {
     /// Money returned of the Stripe payment `paymentIntentID` that received `amount`: its succeeded
-    /// refunds (or, while none of its refund objects is known, what its charge.refunded reported) plus
-    /// its lost disputes, never above `amount`.
+    /// refunds, plus the part of what its charge.refunded reported that no refund object explains (a
+    /// refund whose own event is late or never matched; a pending or failed object explains its share),
+    /// plus its lost disputes, never above `amount`.
     public static func moneyReturned(
         paymentIntentID: String, amount: Int64, refunds: [RefundEntry], disputes: [DisputeEntry]
     ) -> Int64 {
         let own = refunds.filter { $0.paymentIntentID == paymentIntentID }
         let objects = own.filter { $0.kind == .refund }
-        let refunded =
-            objects.isEmpty
-            ? own.filter { $0.kind == .chargeTotal }.map(\.amount).max() ?? 0
-            : objects.filter { $0.status == .succeeded }.reduce(0) { $0 + $1.amount }
+        let chargeTotal = own.filter { $0.kind == .chargeTotal }.map(\.amount).max() ?? 0
+        let unexplained = max(0, chargeTotal - objects.reduce(0) { $0 + $1.amount })
+        let refunded = objects.filter { $0.status == .succeeded }.reduce(0) { $0 + $1.amount } + unexplained
         let lost = disputes.filter { $0.paymentIntentID == paymentIntentID && $0.status == "lost" }
             .reduce(0) { $0 + $1.amount }
         return min(amount, refunded + lost)

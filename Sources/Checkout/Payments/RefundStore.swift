@@ -102,6 +102,23 @@ public struct RefundStore: Sendable {
         }
     }
 
+    /// A refund an admin started here for the same payment, amount (nil: any) and reason within the last `seconds`
+    /// (a double submit that arrives after the first one finished), if any.
+    func recentAdminRefund(_ db: Connection, paymentIntentID: String, amount: Int64?, reason: String, seconds: Int)
+        throws -> String?
+    {
+        try db.query(
+            """
+            SELECT id FROM refunds
+            WHERE payment_intent_id = $1 AND kind = 'refund' AND requested_by IS NOT NULL
+              AND ($2::bigint IS NULL OR amount = $2::bigint)
+              AND reason = $3 AND status <> 'failed' AND status <> 'canceled'
+              AND created_at > now() - $4::integer * interval '1 second'
+            ORDER BY created_at DESC LIMIT 1
+            """, [paymentIntentID, amount, reason, seconds]
+        ).first?.decode("id", as: String.self)
+    }
+
     /// The order's refunds with their times (admin detail view), oldest first.
     public func refunds(_ db: Connection, orderID: UUID) throws -> [RefundRecord] {
         try db.query(
