@@ -190,6 +190,7 @@ if ! $real_stripe; then
   "$bin/stripe-sim" --port "$sim_port" --public-url "http://localhost:$sim_port" \
     --webhook-url "http://127.0.0.1:$port/api/payments/webhook" \
     --delivery-initial-backoff-ms 500 --delivery-max-backoff-ms 5000 \
+    --promotion-code DEMO10=10% --tax-rate 8 \
     >>.local/logs/stripe-sim.log 2>&1 &
   pids+=($!)
   echo "$!" >>"$pidfile"

@@ -22,6 +22,7 @@ public struct AppServices: Sendable {
         var domainConfig = CheckoutConfiguration(
             publicOrigin: config.publicOrigin, sessionTTL: config.checkoutSessionTTL,
             orderNumberPrefix: config.orderNumberPrefix)
+        domainConfig.totals = config.checkoutTotals
         domainConfig.outbound = config.outbound.settings
         self.checkout = CheckoutService(pool: pool, gateway: stripe, configuration: domainConfig, logger: logger)
         let verifier = WebhookVerifier(

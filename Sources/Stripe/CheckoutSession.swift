@@ -91,6 +91,8 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
     public var customer: String? = nil
     /// `mode=subscription`: the subscription's first invoice, once the session completed.
     public var invoice: String? = nil
+    /// Totals breakdown, customer and shipping details, consent and recovery (`CheckoutSession+Computed.swift`).
+    public var computed = CheckoutSessionComputed()
 
     /// Memberwise, for the simulator and tests.
     public init(
@@ -119,6 +121,7 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         self.successURL = successURL
         self.cancelURL = cancelURL
         self.livemode = livemode
+        computed.customerDetails = customerEmail.map { CheckoutSessionComputed.CustomerDetails(email: $0) }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -164,6 +167,7 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         subscription = try c.decodeExpandableID(forKey: .subscription)
         customer = try c.decodeExpandableID(forKey: .customer)
         invoice = try c.decodeExpandableID(forKey: .invoice)
+        computed = (try? CheckoutSessionComputed(from: decoder)) ?? CheckoutSessionComputed()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -176,7 +180,6 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         try c.encode(clientReferenceID, forKey: .clientReferenceID)
         try c.encode(created, forKey: .created)
         try c.encode(currency, forKey: .currency)
-        try c.encode(customerEmail.map { CustomerDetails(email: $0) }, forKey: .customerDetails)
         try c.encode(customerEmail, forKey: .customerEmail)
         try c.encode(expiresAt, forKey: .expiresAt)
         try c.encode(livemode, forKey: .livemode)
@@ -190,5 +193,8 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         try c.encode(subscription, forKey: .subscription)
         try c.encode(customer, forKey: .customer)
         try c.encode(invoice, forKey: .invoice)
+        var extra = computed  // customer_details (with the email), totals, shipping, consent, recovery
+        if extra.customerDetails == nil, let customerEmail { extra.customerDetails = .init(email: customerEmail) }
+        try extra.encode(to: encoder)
     }
 }

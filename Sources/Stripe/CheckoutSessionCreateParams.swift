@@ -43,6 +43,8 @@ public struct CheckoutSessionCreateParams: Sendable, Hashable {
     public var customerEmail: String?
     /// Unix seconds, 30 min – 24 h from now; nil leaves Stripe's default (24 h).
     public var expiresAt: Int64?
+    /// Promotion codes, automatic tax, shipping and recovery (`CheckoutSessionCreateParams+Totals.swift`).
+    public var totals = CheckoutTotalsParams()
     /// `subscription_data[metadata][…]`, copied onto the Subscription (whose events and invoices carry no
     /// session metadata). Sent only in `mode=subscription`.
     public var subscriptionMetadata: [String: String]?
@@ -101,6 +103,7 @@ public struct CheckoutSessionCreateParams: Sendable, Hashable {
         }
         if let customerEmail { p["customer_email"] = .string(customerEmail) }
         if let expiresAt { p["expires_at"] = .int(expiresAt) }
+        totals.apply(to: &p, currency: lineItems.first?.currency ?? "")
         return p
     }
 }

@@ -43,7 +43,7 @@ enum HostedPage {
                 body += "<p class=decline role=alert>Payment declined: \(escape(decline)) Try again.</p>\n"
             }
             body += """
-                <form method=post action="/pay/\(id)/pay"><button id=pay type=submit>Pay \(escape(total))</button></form>
+                <form method=post action="/pay/\(id)/pay">\(checkoutFields(record))<button id=pay type=submit>Pay \(escape(total))</button></form>
                 <form method=post action="/pay/\(id)/decline"><button id=decline type=submit>Decline card</button></form>
                 <form method=post action="/pay/\(id)/cancel"><button id=cancel type=submit>Cancel</button></form>
 
@@ -65,7 +65,7 @@ enum HostedPage {
             <p>Session <code id=session>\(id)</code>\(s.customerEmail.map { " for \(escape($0))" } ?? "")</p>
             <table><thead><tr><th>Item</th><th class=n>Qty</th><th class=n>Unit</th><th class=n>Amount</th></tr></thead>
             <tbody>
-            \(rows)</tbody>
+            \(rows)\(totalsRows(record))</tbody>
             <tfoot><tr><th colspan=3>Total</th><th class=n id=total>\(escape(total))</th></tr></tfoot></table>
             \(body)</body></html>
 
@@ -90,9 +90,9 @@ extension StripeSimulator {
     }
 
     /// `POST /pay/:id/pay`: pay, then 303 to `success_url` with `{CHECKOUT_SESSION_ID}` filled in.
-    func hostedPay(id: String) -> SimResponse {
+    func hostedPay(id: String, checkout: SimulatorCheckoutInput = SimulatorCheckoutInput()) -> SimResponse {
         do {
-            let result = try pay(sessionID: id)
+            let result = try pay(sessionID: id, checkout: checkout)
             let target = (result.session.successURL ?? "/").replacingOccurrences(of: "{CHECKOUT_SESSION_ID}", with: id)
             return .redirect(target)
         } catch {

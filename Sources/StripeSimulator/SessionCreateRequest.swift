@@ -33,6 +33,8 @@ struct SessionCreateRequest: Sendable, Equatable {
     var amountTotal: Int64
     /// Session fields that echo a parameter as given (`locale`, `submit_type`, …), in wire form.
     var echoed: [String: Wire] = [:]
+    /// Promotion codes, automatic tax, shipping options, recovery and consent (`StripeSimulator+Totals.swift`).
+    var totals = SessionTotalsOptions()
     /// `subscription_data[metadata]` (subscription mode).
     var subscriptionMetadata: [String: String] = [:]
 
@@ -55,10 +57,12 @@ struct SessionCreateRequest: Sendable, Equatable {
         "mode", "line_items", "success_url", "cancel_url", "client_reference_id", "metadata",
         "payment_intent_data", "customer_email", "expires_at", "payment_method_types", "expand", "locale",
         "submit_type", "ui_mode", "allow_promotion_codes", "billing_address_collection", "subscription_data",
+        // Checkout-computed totals and recovery: StripeSimulator+Totals.swift validates them.
+        "automatic_tax", "shipping_address_collection", "shipping_options", "after_expiration", "consent_collection",
     ]
     static let lineItemKeys: Set<String> = ["price_data", "quantity", "price"]
     static let priceDataKeys: Set<String> = [
-        "currency", "unit_amount", "product_data", "unit_amount_decimal", "recurring",
+        "currency", "unit_amount", "product_data", "unit_amount_decimal", "recurring", "tax_behavior",
     ]
     static let productDataKeys: Set<String> = ["name", "description", "images", "metadata"]
     static let paymentIntentDataKeys: Set<String> = ["metadata", "description", "receipt_email", "capture_method"]
@@ -325,6 +329,7 @@ struct SessionCreateRequest: Sendable, Equatable {
             clientReferenceID: clientReferenceID, metadata: metadata, paymentIntentMetadata: piMetadata,
             customerEmail: email, expiresAt: expiresAt, currency: first.currency, amountTotal: total)
         request.echoed = echoed
+        request.totals = try SessionTotalsOptions.validate(p, currency: first.currency)
         request.subscriptionMetadata = subscriptionMetadata
         return request
     }

@@ -17,6 +17,8 @@ struct SimulatorState {
         var storedLineItems: [StoredLineItem] = []
         /// Session fields set from parameters as given (`locale`, `submit_type`, …).
         var echoed: [String: Wire] = [:]
+        /// Promotion code, tax, shipping, consent and recovery (`StripeSimulator+Totals.swift`).
+        var totals = SessionTotalsRecord()
         /// The successful charge, once paid.
         var chargeID: String?
         /// Decline messages shown on the hosted page.
@@ -100,6 +102,10 @@ struct SimulatorState {
     /// Prune idempotency records older than 24 h when the table reaches this size (then double it).
     var idempotencyPruneAt = 100_000
     var faults: [SimulatorFault] = []
+    /// Promotion codes and the tax rate (`StripeSimulator+Totals.swift`).
+    var pricing = SimPricing()
+    /// Recovery link token → the expired session it recovers.
+    var recoveryLinks: [String: String] = [:]
     var requestLog: [SimulatorRequestLogEntry] = []
     var clockOffset: Int64 = 0
     /// The earliest `expires_at` among open sessions, so the per-call expiry sweep is O(1) until then.

@@ -197,7 +197,8 @@ extension StripeSimulator {
             let record = SimulatorState.SessionRecord(
                 session: session, lineItems: request.lineItems, paymentIntentMetadata: request.paymentIntentMetadata,
                 requestedEmail: request.customerEmail, storedLineItems: stored, echoed: request.echoed,
-                subscriptionMetadata: request.subscriptionMetadata)
+                totals: SessionTotalsRecord(options: request.totals), subscriptionMetadata: request.subscriptionMetadata
+            )
             s.sessions[id] = record
             s.sessionOrder.append(id)
             s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? request.expiresAt, request.expiresAt)
@@ -398,6 +399,7 @@ extension StripeSimulator {
         }
         record.session.status = .expired
         record.session.url = nil
+        startRecovery(&record, &s)
         s.sessions[id] = record
         emit(&s, type: "checkout.session.expired", object: .checkoutSession(record.session), request: request)
         return record.session

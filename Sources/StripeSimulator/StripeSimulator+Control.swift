@@ -92,12 +92,23 @@ extension StripeSimulator {
 
     /// The customer pays: `complete`/`paid`; events `charge.succeeded`, `payment_intent.succeeded`,
     /// `checkout.session.completed`.
-    public func pay(sessionID id: String, email: String? = nil) throws(StripeAPIError) -> SimulatorActionResult {
+    /// `checkout` is what the customer chose on the page (promotion code, shipping; see `StripeSimulator+Totals.swift`);
+    /// a total of 0 completes with `no_payment_required` and no PaymentIntent, as on Stripe.
+    public func pay(
+        sessionID id: String, email: String? = nil, checkout: SimulatorCheckoutInput = SimulatorCheckoutInput()
+    ) throws(StripeAPIError) -> SimulatorActionResult {
         try control { (s: inout SimulatorState) throws(StripeAPIError) in
             var r = try openRecord(s, id)
-            // Subscription mode: no PaymentIntent on the session; the first invoice is paid instead.
-            var events =
-                r.session.mode == "subscription" ? startSubscription(&r, &s, email: email) : succeedPayment(&r, &s)
+            try applyCheckout(&r, checkout, s)
+            var events: [String] = []
+            if r.session.mode == "subscription" {
+                // Subscription mode: no PaymentIntent on the session; the first invoice is paid instead.
+                events = startSubscription(&r, &s, email: email)
+            } else if r.session.amountTotal ?? 0 > 0 {
+                events = succeedPayment(&r, &s)
+            } else {
+                r.session.paymentStatus = .noPaymentRequired
+            }
             r.session.status = .complete
             r.session.url = nil
             r.session.customerEmail = email ?? r.session.customerEmail ?? "customer@example.test"
@@ -424,6 +435,7 @@ extension StripeSimulator {
             var fresh = SimulatorState()
             fresh.webhookURL = s.webhookURL
             fresh.webhookSecrets = s.webhookSecrets
+            fresh.pricing = s.pricing
             fresh.generation = s.generation + 1
             s = fresh
         }

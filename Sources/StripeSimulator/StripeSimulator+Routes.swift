@@ -51,7 +51,9 @@ extension StripeSimulator {
 
         // The hosted checkout page.
         r.get("/pay/:id") { [self] req in http(hostedPage(id: req.pathParameters["id"] ?? "")) }
-        r.post("/pay/:id/pay") { [self] req in http(hostedPay(id: req.pathParameters["id"] ?? "")) }
+        r.post("/pay/:id/pay") { [self] req in
+            http(hostedPay(id: req.pathParameters["id"] ?? "", checkout: Self.checkoutInput(form: req.body)))
+        }
         r.post("/pay/:id/decline") { [self] req in http(hostedDecline(id: req.pathParameters["id"] ?? "")) }
         r.post("/pay/:id/cancel") { [self] req in http(hostedCancel(id: req.pathParameters["id"] ?? "")) }
 
@@ -65,8 +67,8 @@ extension StripeSimulator {
         }
         struct EmailBody: Decodable { var email: String? }
         r.post("/_sim/sessions/:id/pay") { [self] req in
-            let b: EmailBody = try body(req)
-            return action { () throws(StripeAPIError) in try pay(sessionID: id(req), email: b.email) }
+            let b: SimulatorCheckoutInput = try body(req)
+            return action { () throws(StripeAPIError) in try pay(sessionID: id(req), email: b.email, checkout: b) }
         }
         r.post("/_sim/sessions/:id/complete-unpaid") { [self] req in
             let b: EmailBody = try body(req)
@@ -195,6 +197,7 @@ extension StripeSimulator {
             setWebhook(url: url, secrets: b.secrets ?? [])
             return .json(["ok": true])
         }
+        totalsRoutes(r)
         r.post("/_sim/reset") { [self] _ in
             reset()
             return .json(["ok": true])

@@ -94,7 +94,7 @@ extension StripeSimulator {
             "url": .text(s.url),
             "wallet_options": nil,
         ]
-        return record.echoed.reduce(base) { $0.setting($1.key, $1.value) }
+        return wireTotals(record, over: record.echoed.reduce(base) { $0.setting($1.key, $1.value) })
     }
 
     /// `item` (a Checkout line item) with its inline `price`.

@@ -27,7 +27,8 @@ struct StripeSim: ParsableCommand {
             Hosted page (session.url): GET /pay/:id with Pay / Decline card / Cancel buttons.
 
             Control API (JSON, no auth; every action answers {"session": …, "events": [ids]}):
-              POST /_sim/sessions/:id/pay                      {"email"?}      → checkout.session.completed (paid)
+              POST /_sim/sessions/:id/pay {"email"?, "name"?, "promotionCode"?, "shippingRate"?, "shipping"?, "promotionsConsent"?}
+                                                                       → checkout.session.completed (paid)
               POST /_sim/sessions/:id/complete-unpaid          {"email"?}      → completed with payment_status unpaid
               POST /_sim/sessions/:id/async-payment-succeeded | async-payment-failed
               POST /_sim/sessions/:id/decline {"message"?, "declineCode"?} → payment_intent.payment_failed + charge.failed
@@ -43,6 +44,10 @@ struct StripeSim: ParsableCommand {
               POST /_sim/faults {"hangSeconds": T, "count": N}      DELETE /_sim/faults
               GET  /_sim/requests   POST /_sim/clock/advance {"seconds": N}  (sessions past expires_at expire)
               PUT  /_sim/webhook {"url", "secrets": [...]}   POST /_sim/reset   GET /_sim/health
+              POST /_sim/promotion-codes {"code", "percentOff" | "amountOff"}   PUT /_sim/tax-rate {"percent"}
+              POST /_sim/sessions/:id/consent {"promotions": "opt_in|opt_out"}
+              POST /_sim/sessions/:id/recover   (an expired session's recovery link → a new session, recovered_from)
+            Recovery link (after_expiration.recovery.url): GET /recover/:token → 303 to the new session's page.
 
             Example:
               stripe-sim --port 12111 --webhook-url http://127.0.0.1:8080/api/payments/webhook --webhook-secret whsec_dev
@@ -81,6 +86,15 @@ struct StripeSim: ParsableCommand {
     @Option(help: "Per-attempt delivery timeout, in milliseconds.")
     var deliveryTimeoutMs = 10_000
 
+    @Option(
+        help:
+            "A promotion code customers may enter where a session allows them: CODE=10% (percent off) or CODE=500 (amount off, minor units). Repeatable."
+    )
+    var promotionCode: [String] = []
+
+    @Option(help: "Tax rate in percent for sessions with automatic tax (e.g. 8.25).")
+    var taxRate: Double = 0
+
     @Flag(help: "Do not log API calls, events and deliveries to stderr.")
     var quiet = false
 
@@ -97,6 +111,10 @@ struct StripeSim: ParsableCommand {
             }
         }
         guard deliveryMaxAttempts >= 1 else { throw ValidationError("--delivery-max-attempts must be ≥ 1") }
+        for code in promotionCode where SimulatorPromotionCode.parse(code) == nil {
+            throw ValidationError("--promotion-code must be CODE=10% or CODE=500 (got \(code))")
+        }
+        guard (0...100).contains(taxRate) else { throw ValidationError("--tax-rate must be 0…100 percent") }
     }
 
     func run() throws {
@@ -111,6 +129,10 @@ struct StripeSim: ParsableCommand {
                 timeout: .milliseconds(deliveryTimeoutMs)),
             log: quiet ? nil : Self.logToStandardError)
         let simulator = StripeSimulator(configuration: configuration)
+        for text in promotionCode {
+            if let code = SimulatorPromotionCode.parse(text) { try simulator.definePromotionCode(code) }
+        }
+        try simulator.setTaxRate(basisPoints: Int((taxRate * 100).rounded()))
         try simulator.start()
 
         signal(SIGINT, SIG_IGN)

@@ -45,7 +45,8 @@ struct EndToEndTests {
         // The public order has exactly docs/API.md §4's fields; the admin order adds its own.
         let publicKeys: Set<String> = [
             "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
-            "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt", "subscription",
+            "customerEmail", "checkoutSessionId", "failureReason", "checkoutTotals", "createdAt", "updatedAt",
+            "subscription",
         ]
         #expect(Set(order.keys) == publicKeys)
         #expect(order["subscription"] is NSNull, "a one-time cart has no subscription")
@@ -55,7 +56,7 @@ struct EndToEndTests {
         let admin = try s.adminOrder(orderID)
         let adminKeys = publicKeys.union([
             "customerId", "metadata", "paymentIntentId", "amountReceived", "amountRefunded", "fulfillmentReference",
-            "fulfillmentError", "needsAttention", "sessions", "events", "history",
+            "fulfillmentError", "needsAttention", "checkout", "sessions", "events", "history",
         ])
         #expect(adminKeys.isSubset(of: Set(admin.keys)), "missing: \(adminKeys.subtracting(admin.keys))")
         #expect(admin["amountReceived"] as? Int == 4500)

@@ -47,7 +47,8 @@ struct OrderQueriesTests {
         #expect(
             Set(object.keys) == [
                 "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal",
-                "items", "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt",
+                "items", "customerEmail", "checkoutSessionId", "failureReason", "checkoutTotals", "createdAt",
+                "updatedAt",
             ])
         #expect(object["id"] as? String == checkout.orderID.uuidString.lowercased())
         #expect(object["status"] as? String == "pending_payment")
@@ -66,11 +67,11 @@ struct OrderQueriesTests {
         try h.deliverAll(try h.simulator.pay(sessionID: checkout.id))
         let publicKeys: Set<String> = [
             "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
-            "customerEmail", "checkoutSessionId", "failureReason", "createdAt", "updatedAt",
+            "customerEmail", "checkoutSessionId", "failureReason", "checkoutTotals", "createdAt", "updatedAt",
         ]
         let adminKeys: Set<String> = [
             "customerId", "metadata", "paymentIntentId", "amountReceived", "amountRefunded", "fulfillmentReference",
-            "fulfillmentError", "needsAttention", "attentionReason",
+            "fulfillmentError", "needsAttention", "attentionReason", "checkout",
         ]
         let detail = try #require(
             try JSONSerialization.jsonObject(with: try JSONEncoder().encode(h.service.adminOrder(checkout.orderID)))

@@ -24,9 +24,62 @@ struct StripeEventMappingTests {
             mapping.event
                 == .sessionCompleted(
                     sessionID: sessionID, paymentStatus: .paid, paymentIntentID: "pi_3UOuvzCyjWPP8AoI0EaSx7jN",
-                    amountTotal: 51000, currency: "gbp"))
+                    amountTotal: 51000, currency: "gbp",
+                    totals: SessionTotals(
+                        amountSubtotal: 51000,
+                        customer: CheckoutCustomer(
+                            name: "Sandbox Guest", email: "sandbox-guest@example.test",
+                            address: PostalAddress(country: "GB")))))
         #expect(mapping.sessionID == sessionID && mapping.sessionStatus == .complete)
         #expect(mapping.orderIDHint == nil, "its metadata has no order_id")
+    }
+
+    @Test("Checkout-computed totals, the basil shipping address, recovery and recovered_from are mapped")
+    func computedFields() throws {
+        let completed = #"""
+            {"id":"cs_2","object":"checkout.session","status":"complete","payment_status":"paid","payment_intent":"pi_2",
+             "amount_subtotal":4000,"amount_total":4850,"currency":"eur","recovered_from":"cs_1",
+             "total_details":{"amount_discount":400,"amount_shipping":500,"amount_tax":750},
+             "discounts":[{"coupon":"co_1","promotion_code":{"id":"promo_1","object":"promotion_code","code":"SAVE10"}}],
+             "customer_details":{"email":"a@b.example","name":"Ann","phone":null,"address":null},
+             "collected_information":{"shipping_details":{"name":"Ann B","address":{"line1":"Ring 1","line2":null,
+               "city":"Wien","state":null,"postal_code":"1010","country":"AT"}}},
+             "shipping_details":{"name":"pre-basil field, ignored"}}
+            """#
+        let m = StripeEventMapping(try Self.event(Self.envelope("checkout.session.completed", completed)))
+        #expect(m.recoveredFrom == "cs_1")
+        guard case .sessionCompleted(_, _, _, let amount, _, let totals?) = m.event else {
+            Issue.record("no totals: \(String(describing: m.event))")
+            return
+        }
+        #expect(amount == 4850 && totals.computedTotal == 4850)
+        #expect(totals.amountDiscount == 400 && totals.amountTax == 750 && totals.amountShipping == 500)
+        #expect(totals.promotionCode == "SAVE10", "the code of an expanded promotion_code")
+        #expect(totals.customer?.name == "Ann" && totals.customer?.email == "a@b.example")
+        #expect(
+            totals.shippingAddress
+                == PostalAddress(name: "Ann B", line1: "Ring 1", city: "Wien", postalCode: "1010", country: "AT"))
+
+        let expired = #"""
+            {"id":"cs_1","object":"checkout.session","status":"expired","payment_status":"unpaid","currency":"eur",
+             "after_expiration":{"recovery":{"enabled":true,"allow_promotion_codes":true,"expires_at":1900000000,
+               "url":"https://buy.stripe.com/r/live_x"}},"consent":{"promotions":"opt_out","terms_of_service":null}}
+            """#
+        let e = StripeEventMapping(try Self.event(Self.envelope("checkout.session.expired", expired)))
+        #expect(
+            e.event
+                == .sessionExpired(
+                    sessionID: "cs_1",
+                    recovery: SessionRecovery(
+                        url: "https://buy.stripe.com/r/live_x", expiresAt: 1_900_000_000, promotionsConsent: "opt_out"))
+        )
+        let plain = StripeEventMapping(
+            try Self.event(
+                Self.envelope(
+                    "checkout.session.expired",
+                    #"{"id":"cs_3","object":"checkout.session","status":"expired","payment_status":"unpaid","after_expiration":null}"#
+                )))
+        #expect(plain.event == .sessionExpired(sessionID: "cs_3"), "no recovery link without after_expiration")
     }
 
     @Test("session, payment intent and charge events map with their lookup keys")

@@ -411,6 +411,94 @@ class Conformance(unittest.TestCase):
         event = stripe.Event.retrieve(completed["id"])
         self.assertEqual(completed, raw(event))
 
+    def test_checkout_computed_totals_promotion_code_tax_and_shipping(self):
+        """allow_promotion_codes, automatic_tax and shipping options as the product sends them (prices and rates
+        tax-exclusive), paid with a code and a rate: every object keeps Stripe's shape and the totals add up."""
+        lines = [{"price_data": {"currency": "eur", "unit_amount": 2000, "tax_behavior": "exclusive",
+                                 "product_data": {"name": "Lamp"}}, "quantity": 2}]
+        rate = {"type": "fixed_amount", "display_name": "Express", "tax_behavior": "exclusive",
+                "fixed_amount": {"amount": 900, "currency": "eur"}}
+        s = stripe.checkout.Session.create(**storefront_params(
+            line_items=lines, allow_promotion_codes=True, automatic_tax={"enabled": True},
+            shipping_address_collection={"allowed_countries": ["DE", "AT"]},
+            shipping_options=[{"shipping_rate_data": dict(rate, display_name="Standard",
+                                                          fixed_amount={"amount": 400, "currency": "eur"})},
+                              {"shipping_rate_data": rate}]))
+        body = raw(s)
+        check_shape(self, body, "checkout.session")
+        self.assertEqual((True, True), (body["allow_promotion_codes"], body["automatic_tax"]["enabled"]))
+        self.assertEqual(["DE", "AT"], body["shipping_address_collection"]["allowed_countries"])
+        self.assertEqual([400, 900], [o["shipping_amount"] for o in body["shipping_options"]])
+        self.assertTrue(all(o["shipping_rate"].startswith("shr_") for o in body["shipping_options"]))
+
+        self.assertEqual(200, self.sim.control("POST", "/_sim/promotion-codes", {"code": "TENOFF", "percentOff": 10})[0])
+        self.assertEqual(200, self.sim.control("PUT", "/_sim/tax-rate", {"percent": 20})[0])
+        status, answer = self.sim.control("POST", f"/_sim/sessions/{s.id}/pay", {
+            "promotionCode": "tenoff", "shippingRate": "Express",
+            "shipping": {"name": "Jana", "line1": "Ring 1", "city": "Wien", "postalCode": "1010", "country": "AT"}})
+        self.assertEqual(200, status, answer)
+        completed = {e["type"]: e for e in self.deliveries(3)}["checkout.session.completed"]["data"]["object"]
+        # 4000 - 400 discount + 900 shipping = 4500; 20 % tax = 900; total 5400.
+        self.assertEqual({"amount_discount": 400, "amount_shipping": 900, "amount_tax": 900},
+                         completed["total_details"])
+        self.assertEqual((4000, 5400), (completed["amount_subtotal"], completed["amount_total"]))
+        self.assertEqual(900, completed["shipping_cost"]["amount_subtotal"])
+        self.assertTrue(completed["discounts"][0]["promotion_code"].startswith("promo_"))
+        shipping = completed["collected_information"]["shipping_details"]
+        self.assertEqual(("Jana", "AT", "1010"), (shipping["name"], shipping["address"]["country"],
+                                                 shipping["address"]["postal_code"]))
+        retrieved = stripe.checkout.Session.retrieve(s.id)
+        check_shape(self, raw(retrieved), "checkout.session")
+        self.assertEqual(5400, stripe.PaymentIntent.retrieve(retrieved.payment_intent).amount)
+
+        # A code the simulator does not know, and a country outside the allowed ones, are refused at the page.
+        other = stripe.checkout.Session.create(**storefront_params(
+            allow_promotion_codes=True, shipping_address_collection={"allowed_countries": ["DE"]}))
+        self.assertEqual(400, self.sim.control("POST", f"/_sim/sessions/{other.id}/pay", {"promotionCode": "NOPE"})[0])
+        self.assertEqual(400, self.sim.control("POST", f"/_sim/sessions/{other.id}/pay",
+                                               {"shipping": {"country": "US"}})[0])
+
+    def test_totals_parameters_validated(self):
+        self.refused(stripe.InvalidRequestError,
+                     lambda: stripe.checkout.Session.create(**storefront_params(automatic_tax={"enabled": "maybe"})),
+                     status=400, code=None, param="automatic_tax[enabled]")
+        self.refused(stripe.InvalidRequestError,
+                     lambda: stripe.checkout.Session.create(**storefront_params(shipping_options=[
+                         {"shipping_rate_data": {"type": "fixed_amount", "display_name": "X",
+                                                 "fixed_amount": {"amount": 100, "currency": "eur"}}}])),
+                     status=400, code=None, param="shipping_options[0][shipping_rate_data][fixed_amount][currency]")
+        self.refused(stripe.InvalidRequestError,
+                     lambda: stripe.checkout.Session.create(**storefront_params(
+                         after_expiration={"recovery": {"enabled": True, "colour": "red"}})),
+                     status=400, code="parameter_unknown", param="after_expiration[recovery][colour]")
+
+    def test_after_expiration_recovery_and_promotions_consent(self):
+        s = stripe.checkout.Session.create(**storefront_params(
+            allow_promotion_codes=True, consent_collection={"promotions": "auto"},
+            after_expiration={"recovery": {"enabled": True, "allow_promotion_codes": True}}))
+        body = raw(s)
+        check_shape(self, body, "checkout.session")
+        self.assertEqual((True, None), (body["after_expiration"]["recovery"]["enabled"],
+                                        body["after_expiration"]["recovery"]["url"]))
+        self.assertEqual("auto", body["consent_collection"]["promotions"])
+        self.assertEqual(200, self.sim.control("POST", f"/_sim/sessions/{s.id}/consent", {"promotions": "opt_in"})[0])
+        stripe.checkout.Session.expire(s.id)
+        expired = self.deliveries(1)[0]["data"]["object"]
+        recovery = expired["after_expiration"]["recovery"]
+        self.assertTrue(recovery["url"].startswith(self.sim.base + "/recover/"))
+        self.assertGreaterEqual(recovery["expires_at"], int(time.time()) + 30 * 86400 - 60)
+        self.assertEqual("opt_in", expired["consent"]["promotions"])
+
+        # Following the link makes a copy of the session with recovered_from (the same copy while it is open).
+        with urllib.request.urlopen(recovery["url"], timeout=WAIT) as page:
+            self.assertEqual(200, page.status)
+            copy_id = page.url.rsplit("/", 1)[-1]
+        copy = stripe.checkout.Session.retrieve(copy_id)
+        check_shape(self, raw(copy), "checkout.session")
+        self.assertNotEqual(s.id, copy.id)
+        self.assertEqual((s.id, "open", s.metadata["order_id"], "DO-1001"),
+                         (copy.recovered_from, copy.status, copy.metadata["order_id"], copy.client_reference_id))
+        self.assertEqual(copy_id, self.sim.control("POST", f"/_sim/sessions/{s.id}/recover")[1]["session"]["id"])
     def test_refunds_created_validated_pending_then_failed(self):
         s = stripe.checkout.Session.create(**storefront_params(), idempotency_key="refund-pay")
         self.assertEqual(200, self.sim.control("POST", f"/_sim/sessions/{s.id}/pay")[0])

@@ -414,6 +414,7 @@ function orderDetail(order, result, reload) {
       ),
     ),
     el('section', { class: 'panel' }, el('h2', {}, 'Items'), table(['Product', 'Title', 'Unit price', 'Qty', 'Amount'], items, 'No items.')),
+    checkoutPanel(order), // admin-checkout.js
     el('section', { class: 'panel' }, el('h2', {}, 'Checkout sessions'), table(
       ['Session', 'Status', 'Created'],
       (order.sessions || []).map((s) => [

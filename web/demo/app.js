@@ -332,11 +332,26 @@ function renderOrder(container, order) {
           el('th', { colspan: 2 }, 'Total'),
           el('td', { class: 'num', testid: 'order-total' }, formatMoney(order.amountTotal, order.currency)),
         ),
+        checkoutTotalRows(order),
       ),
     ),
     order.customerEmail ? el('p', { class: 'small muted' }, `A receipt goes to ${order.customerEmail}.`) : null,
   ];
   container.replaceChildren(...parts.filter(Boolean)); // (replaceChildren would print "null")
+}
+
+/** Discount, shipping, tax and what was charged, when Checkout computed them (docs/API.md §4). */
+function checkoutTotalRows(order) {
+  const t = order.checkoutTotals;
+  if (!t || t.amountTotal === order.amountTotal) return [];
+  const row = (label, amount, testid) =>
+    el('tr', {}, el('th', { colspan: 2 }, label), el('td', { class: 'num', testid }, formatMoney(amount, order.currency)));
+  return [
+    t.amountDiscount ? row('Discount', -t.amountDiscount, 'order-discount') : null,
+    t.amountShipping ? row('Shipping', t.amountShipping, 'order-shipping') : null,
+    t.amountTax ? row('Tax', t.amountTax, 'order-tax') : null,
+    row('Charged', t.amountTotal, 'order-charged'),
+  ].filter(Boolean);
 }
 
 async function initSuccess() {

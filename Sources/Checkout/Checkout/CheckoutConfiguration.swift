@@ -14,6 +14,8 @@ public struct CheckoutConfiguration: Sendable {
     public var sessionRefreshInterval: Int
     /// How long a client Idempotency-Key replays its first answer (seconds).
     public var idempotencyWindow: Int
+    /// Promotion codes, automatic tax, shipping and recovery (`CheckoutTotalsSettings.swift`); all off by default.
+    public var totals = CheckoutTotalsSettings()
 
     /// Defaults are docs/API.md §1's.
     public init(

@@ -123,6 +123,7 @@ public final class CheckoutService: Sendable {
             customerEmail: request.customerEmail, customerID: request.customerID, metadata: request.metadata,
             idempotencyKey: idempotencyKey, requestText: idempotencyKey == nil ? nil : requestText)
         try orders.insertItems(db, orderID: id, items: lines)
+        try orders.recordAdjustments(db, orderID: id, configuration.totals.adjustments)
         if let missing = try products.reserve(db, orderID: id, items: lines) {
             throw CheckoutError.outOfStock(productID: missing)
         }
@@ -201,7 +202,7 @@ public final class CheckoutService: Sendable {
             return try resume(order)
         }
         let id = order.id.lowercased
-        let sessionRequest = PaymentSessionRequest(
+        var sessionRequest = PaymentSessionRequest(
             lines: items.map {
                 .init(
                     name: $0.title, unitAmount: $0.unitAmount, currency: order.currency, quantity: $0.quantity,
@@ -212,6 +213,7 @@ public final class CheckoutService: Sendable {
             paymentIntentMetadata: ["order_id": id], customerEmail: order.customerEmail,
             expiresAt: configuration.sessionExpiresAt(now: Int64(now().timeIntervalSince1970)),
             subscriptionMetadata: Self.subscriptionMetadata(orderID: order.id, items: items))
+        sessionRequest.totals = configuration.totals.restricted(to: order.state.checkout.adjustments)
         let session: PaymentSession
         do {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")

@@ -68,6 +68,8 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     public var fulfillmentError: String?
     public var needsAttention: Bool
     public var attentionReason: String?
+    /// Adjustments, customer details, shipping address, recovery link (`OrderTotalsJSON.swift`).
+    public var checkout: AdminCheckoutJSON
     /// nil in list views.
     public var sessions: [Session]?
     public var payments: [PaymentEntry]?
@@ -96,6 +98,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         fulfillmentError = record.state.fulfillmentError
         needsAttention = record.state.needsAttention
         attentionReason = record.state.attentionReason
+        checkout = AdminCheckoutJSON(record.state.checkout)
         self.sessions = sessions?.map { Session(id: $0.id, status: $0.status, createdAt: ISO8601.string($0.createdAt)) }
         self.payments = payments?.map {
             PaymentEntry(
@@ -122,7 +125,8 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case customerId, metadata, paymentIntentId, amountReceived, amountRefunded, fulfillmentReference
-        case fulfillmentError, needsAttention, attentionReason, sessions, payments, reservations, events, history
+        case fulfillmentError, needsAttention, attentionReason, checkout, sessions, payments, reservations, events,
+            history
         case refunds, disputes, fraudWarnings, refundStatus, disputeStatus
     }
 
@@ -139,6 +143,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         try c.encode(fulfillmentError, forKey: .fulfillmentError)
         try c.encode(needsAttention, forKey: .needsAttention)
         try c.encode(attentionReason, forKey: .attentionReason)
+        try c.encode(checkout, forKey: .checkout)
         try c.encodeIfPresent(sessions, forKey: .sessions)
         try c.encodeIfPresent(payments, forKey: .payments)
         try c.encodeIfPresent(reservations, forKey: .reservations)

@@ -7,16 +7,19 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     /// `checkout.session.completed`. `paymentStatus` decides: paid / no_payment_required → paid,
     /// unpaid (delayed methods) → stays pending with the PaymentIntent recorded. `amountTotal` and
     /// `currency` are what Stripe says was paid; a settled completion without them confirms nothing
-    /// (the session is checked at Stripe instead).
+    /// (the session is checked at Stripe instead). `totals` is what Checkout computed and collected
+    /// (subtotal, discount, tax, shipping, customer, shipping address), when the session says.
     case sessionCompleted(
         sessionID: String, paymentStatus: SessionPaymentOutcome, paymentIntentID: String?, amountTotal: Int64?,
-        currency: String?)
+        currency: String?, totals: SessionTotals? = nil)
     /// `checkout.session.async_payment_succeeded`.
-    case asyncPaymentSucceeded(sessionID: String, paymentIntentID: String?, amountTotal: Int64?, currency: String?)
+    case asyncPaymentSucceeded(
+        sessionID: String, paymentIntentID: String?, amountTotal: Int64?, currency: String?,
+        totals: SessionTotals? = nil)
     /// `checkout.session.async_payment_failed`.
     case asyncPaymentFailed(sessionID: String, paymentIntentID: String?, reason: String?)
-    /// `checkout.session.expired`.
-    case sessionExpired(sessionID: String)
+    /// `checkout.session.expired`; `recovery` is its `after_expiration.recovery` link, when enabled.
+    case sessionExpired(sessionID: String, recovery: SessionRecovery? = nil)
     /// `payment_intent.payment_failed` or `charge.failed`: a declined attempt (a later success still wins).
     case paymentFailed(paymentIntentID: String, reason: String?)
     /// `charge.refunded`: `amountRefunded` is cumulative; `amount` and `currency` are the charge's. It
@@ -72,7 +75,7 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     /// A short stable name (for history reasons, logs and test names).
     public var name: String {
         switch self {
-        case .sessionCompleted(_, let status, _, _, _): return "session_completed(\(status.rawValue))"
+        case .sessionCompleted(_, let status, _, _, _, _): return "session_completed(\(status.rawValue))"
         case .asyncPaymentSucceeded: return "async_payment_succeeded"
         case .asyncPaymentFailed: return "async_payment_failed"
         case .sessionExpired: return "session_expired"

@@ -42,6 +42,9 @@ public struct OrderState: Sendable, Equatable, Hashable {
     public var failureReason: String?
     public var fulfillmentError: String?
     public var fulfillmentReference: String?
+    /// The adjustments Checkout may make, the paying session's totals and the recovery link
+    /// (`CheckoutTotals.swift`).
+    public var checkout = OrderCheckout()
 
     /// What happened after the payments (`refunds`, `disputes`, `early_fraud_warnings` rows, migration
     /// 010), read under the row lock by `OrderTransitions`; a payment's refunds are derived from them.

@@ -59,7 +59,8 @@ public enum OrderStateMachine {
 
     private static func rules(_ state: OrderState, _ event: OrderEvent) -> OrderDecision {
         switch event {
-        case .sessionCompleted(let sessionID, let outcome, let paymentIntentID, let amountTotal, let currency):
+        case .sessionCompleted(
+            let sessionID, let outcome, let paymentIntentID, let amountTotal, let currency, let totals):
             guard owns(state, sessionID) else {
                 return .noOp(reason: "session \(sessionID) does not belong to this order")
             }
@@ -70,11 +71,11 @@ public enum OrderStateMachine {
                     Payment(
                         kind: .stripe, paymentIntentID: paymentIntentID, sessionID: sessionID, amount: amountTotal,
                         currency: currency.lowercased()),
-                    reason: "checkout session \(sessionID) completed (\(outcome.rawValue))")
+                    reason: "checkout session \(sessionID) completed (\(outcome.rawValue))", totals: totals)
             }
             return completedUnpaid(state, sessionID: sessionID, paymentIntentID: paymentIntentID)
 
-        case .asyncPaymentSucceeded(let sessionID, let paymentIntentID, let amountTotal, let currency):
+        case .asyncPaymentSucceeded(let sessionID, let paymentIntentID, let amountTotal, let currency, let totals):
             guard owns(state, sessionID) else {
                 return .noOp(reason: "session \(sessionID) does not belong to this order")
             }
@@ -84,7 +85,7 @@ public enum OrderStateMachine {
                 Payment(
                     kind: .stripe, paymentIntentID: paymentIntentID, sessionID: sessionID, amount: amountTotal,
                     currency: currency.lowercased()),
-                reason: "delayed payment of session \(sessionID) succeeded")
+                reason: "delayed payment of session \(sessionID) succeeded", totals: totals)
 
         case .asyncPaymentFailed(let sessionID, let paymentIntentID, let reason):
             if state.status.hasReceivedPayment { return neverDowngrade(state) }
@@ -95,12 +96,12 @@ public enum OrderStateMachine {
                 state, paymentIntentID: paymentIntentID, reason: reason ?? "delayed payment failed",
                 history: "delayed payment of session \(sessionID) failed")
 
-        case .sessionExpired(let sessionID):
+        case .sessionExpired(let sessionID, let recovery):
             if state.status.hasReceivedPayment { return neverDowngrade(state) }
             guard sessionID == state.currentSessionID else {
                 return .noOp(reason: "expiry of session \(sessionID), which is not the order's current session")
             }
-            return expire(state, sessionID: sessionID)
+            return expire(state, sessionID: sessionID, recovery: recovery)
 
         case .paymentFailed(let paymentIntentID, let reason):
             if state.status.hasReceivedPayment { return neverDowngrade(state) }
@@ -307,7 +308,9 @@ public enum OrderStateMachine {
     /// payment already recorded (same PaymentIntent or session, or a second manual one) changes
     /// nothing; any other payment of an order that already received money is its own row and flags the
     /// order for an operator (someone must refund one of them), never merged into the first.
-    static func acceptPayment(_ state: OrderState, _ payment: Payment, reason: String) -> OrderDecision {
+    static func acceptPayment(
+        _ state: OrderState, _ payment: Payment, reason: String, totals: SessionTotals? = nil
+    ) -> OrderDecision {
         if state.payments.contains(where: { $0.isSame(as: payment) }) {
             return .noOp(reason: "payment \(payment.label) is already recorded")
         }
@@ -341,6 +344,7 @@ public enum OrderStateMachine {
         next.payments.append(payment)
         removeUnconfirmed(&next, sessionID: payment.sessionID)
         next.failureReason = nil
+        if let totals { next.checkout.totals = totals }
         if state.stockReserved {
             effects.append(.commitStock)
         } else {
@@ -359,11 +363,7 @@ public enum OrderStateMachine {
             next.fulfillmentStatus = state.fulfillmentStatus
             return .transition(next, effects: effects, reason: why + "; already fully refunded")
         }
-        let mismatch = [
-            payment.amount != state.amountTotal ? "received \(payment.amount), order total \(state.amountTotal)" : nil,
-            payment.currency != state.currency.lowercased()
-                ? "currency \(payment.currency), order currency \(state.currency)" : nil,
-        ].compactMap { $0 }
+        let mismatch = amountMismatch(state, payment, totals: totals)
         if !mismatch.isEmpty {
             // Not what the order costs: keep the money on record, fulfil nothing, let an operator decide
             // (retry-fulfillment ships it, or refund).
@@ -464,10 +464,11 @@ public enum OrderStateMachine {
         }
     }
 
-    private static func expire(_ state: OrderState, sessionID: String) -> OrderDecision {
+    private static func expire(_ state: OrderState, sessionID: String, recovery: SessionRecovery?) -> OrderDecision {
         switch state.status {
         case .pendingPayment, .failed:
             var next = state
+            if let recovery { next.checkout.recovery = recovery }
             next.status = .expired
             next.paymentStatus = .expired
             next.fulfillmentStatus = .notAttempted

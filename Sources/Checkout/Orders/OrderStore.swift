@@ -28,7 +28,8 @@ public struct OrderStore: Sendable {
                                                       'currency', p.currency, 'amountRefunded', p.amount_refunded,
                                                       'invoiceID', p.invoice_id)
                                    ORDER BY p.id)
-                  FROM payments p WHERE p.order_id = orders.id), '[]'::jsonb) AS payments
+                  FROM payments p WHERE p.order_id = orders.id), '[]'::jsonb) AS payments,
+        \(checkoutColumns)
         """
 
     // MARK: - Create
@@ -359,7 +360,7 @@ public struct OrderStore: Sendable {
         let sessionIDs = Set(try row.decode("session_ids", as: String.self).split(separator: " ").map(String.init))
         let retired = Set(
             try row.decode("retired_payment_intents", as: String.self).split(separator: " ").map(String.init))
-        let state = OrderState(
+        var state = OrderState(
             status: try enumValue(row, "status"), paymentStatus: try enumValue(row, "payment_status"),
             fulfillmentStatus: try enumValue(row, "fulfillment_status"), currentSessionID: current,
             sessionIDs: sessionIDs, sessionAttempt: try row.decode("session_attempt"),
@@ -370,6 +371,7 @@ public struct OrderStore: Sendable {
             attentionReason: try row.decode("attention_reason"), failureReason: try row.decode("failure_reason"),
             fulfillmentError: try row.decode("fulfillment_error"),
             fulfillmentReference: try row.decode("fulfillment_reference"))
+        state.checkout = try decodeCheckout(row)
         let metadataJSON = try row.decode("metadata", as: PostgresJSON.self)
         return OrderRecord(
             id: try row.decode("id"), orderNumber: try row.decode("order_number"), state: state,

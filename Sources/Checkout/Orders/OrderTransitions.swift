@@ -66,6 +66,9 @@ struct OrderTransitions: Sendable {
         try ledgers.save(db, orderID: order.id, before: order.state, after: next)
         try payments.save(db, orderID: order.id, before: order.state.payments, after: next.payments)
         try orders.saveState(db, orderID: order.id, next)
+        if next.checkout != order.state.checkout {
+            try orders.saveCheckout(db, orderID: order.id, next.checkout)
+        }
         // Remember which PaymentIntent belonged to which session, so once the session is superseded
         // its intent's late failures are recognised (OrderState.retiredPaymentIntentIDs). Written when
         // the pair changes, and for the outgoing pair when the current session changes.
@@ -89,8 +92,8 @@ struct OrderTransitions: Sendable {
 
     private static func sessionID(of event: OrderEvent) -> String? {
         switch event {
-        case .sessionCompleted(let sessionID, _, _, _, _), .asyncPaymentSucceeded(let sessionID, _, _, _),
-            .asyncPaymentFailed(let sessionID, _, _), .sessionExpired(let sessionID):
+        case .sessionCompleted(let sessionID, _, _, _, _, _), .asyncPaymentSucceeded(let sessionID, _, _, _, _),
+            .asyncPaymentFailed(let sessionID, _, _), .sessionExpired(let sessionID, _):
             return sessionID
         default:
             return nil
@@ -99,7 +102,8 @@ struct OrderTransitions: Sendable {
 
     private static func paymentIntentID(of event: OrderEvent) -> String? {
         switch event {
-        case .sessionCompleted(_, _, let paymentIntentID, _, _), .asyncPaymentSucceeded(_, let paymentIntentID, _, _),
+        case .sessionCompleted(_, _, let paymentIntentID, _, _, _),
+            .asyncPaymentSucceeded(_, let paymentIntentID, _, _, _),
             .chargeRefunded(let paymentIntentID, _, _, _):
             return paymentIntentID
         case .refundObserved(let refund):

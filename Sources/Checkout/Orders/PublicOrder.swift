@@ -24,6 +24,8 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
     public var customerEmail: String?
     public var checkoutSessionId: String?
     public var failureReason: String?
+    /// What Checkout computed for the paying session (`OrderTotalsJSON.swift`); nil until paid that way.
+    public var checkoutTotals: CheckoutTotalsJSON?
     public var createdAt: String
     public var updatedAt: String
     /// The subscription the order started or renews (by-session lookup), else null.
@@ -45,13 +47,14 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
         customerEmail = order.customerEmail
         checkoutSessionId = order.state.currentSessionID
         failureReason = order.state.failureReason
+        checkoutTotals = order.state.checkout.totals.map(CheckoutTotalsJSON.init)
         createdAt = ISO8601.string(order.createdAt)
         updatedAt = ISO8601.string(order.updatedAt)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, orderNumber, status, paymentStatus, fulfillmentStatus, currency, amountTotal, items, customerEmail
-        case checkoutSessionId, failureReason, createdAt, updatedAt, subscription
+        case checkoutSessionId, failureReason, checkoutTotals, createdAt, updatedAt, subscription
     }
 
     /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
@@ -68,6 +71,7 @@ public struct PublicOrder: Sendable, Equatable, Encodable {
         try c.encode(customerEmail, forKey: .customerEmail)
         try c.encode(checkoutSessionId, forKey: .checkoutSessionId)
         try c.encode(failureReason, forKey: .failureReason)
+        try c.encode(checkoutTotals, forKey: .checkoutTotals)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encode(subscription, forKey: .subscription)

@@ -46,6 +46,8 @@ public struct PaymentSessionRequest: Sendable, Equatable {
     public var customerEmail: String?
     /// Unix seconds.
     public var expiresAt: Int64
+    /// What Checkout may compute (promotion codes, tax, shipping) and recovery; nothing by default.
+    public var totals = CheckoutTotalsSettings()
     /// `subscription_data[metadata]` when any line is recurring (the session is then `mode=subscription`,
     /// and `paymentIntentMetadata` is not sent: Stripe refuses `payment_intent_data` in that mode).
     public var subscriptionMetadata: [String: String]?
@@ -90,6 +92,13 @@ public struct PaymentSession: Sendable, Equatable {
     /// Three-letter ISO code, lower case, as Stripe reports it: a payment in another currency than the
     /// order's is recorded but not fulfilled, whichever path (webhook, reconciler, sync) applies it.
     public var currency: String?
+    /// What Checkout computed and collected (subtotal, discount, tax, shipping, customer, address);
+    /// nil when the session does not report a subtotal.
+    public var totals: SessionTotals?
+    /// `after_expiration.recovery` of an expired session, with the customer's promotions consent.
+    public var recovery: SessionRecovery?
+    /// `recovered_from`: the expired session this one is a copy of.
+    public var recoveredFrom: String?
 
     public init(
         id: String, url: String?, status: Status, paymentStatus: SessionPaymentOutcome?, paymentIntentID: String?,
@@ -113,9 +122,9 @@ public struct PaymentSession: Sendable, Equatable {
         case .complete:
             return .sessionCompleted(
                 sessionID: id, paymentStatus: paymentStatus ?? .unpaid, paymentIntentID: paymentIntentID,
-                amountTotal: amountTotal, currency: currency)
+                amountTotal: amountTotal, currency: currency, totals: totals)
         case .expired:
-            return .sessionExpired(sessionID: id)
+            return .sessionExpired(sessionID: id, recovery: recovery)
         case .open, .unknown:
             return nil
         }

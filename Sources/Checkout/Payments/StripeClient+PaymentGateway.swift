@@ -11,7 +11,7 @@ extension StripeClient: PaymentGateway {
     public func createSession(_ request: PaymentSessionRequest, idempotencyKey: String) throws(PaymentGatewayError)
         -> PaymentSession
     {
-        let params = CheckoutSessionCreateParams(
+        var params = CheckoutSessionCreateParams(
             lineItems: request.lines.map {
                 .init(
                     name: $0.name, unitAmount: $0.unitAmount, currency: $0.currency, quantity: $0.quantity,
@@ -22,6 +22,7 @@ extension StripeClient: PaymentGateway {
             metadata: request.metadata, paymentIntentMetadata: request.paymentIntentMetadata,
             customerEmail: request.customerEmail, expiresAt: request.expiresAt,
             subscriptionMetadata: request.isSubscription ? request.subscriptionMetadata ?? [:] : nil)
+        params.totals = CheckoutTotalsParams(request.totals)
         do {
             return PaymentSession(try createCheckoutSession(params, idempotencyKey: idempotencyKey))
         } catch {
@@ -83,6 +84,9 @@ extension PaymentSession {
             paymentStatus: SessionPaymentOutcome(session.paymentStatus), paymentIntentID: session.paymentIntent,
             amountTotal: session.amountTotal, metadata: session.metadata, expiresAt: session.expiresAt,
             currency: session.currency)
+        totals = SessionTotals(session)
+        recovery = SessionRecovery(session.computed)
+        recoveredFrom = session.computed.recoveredFrom
     }
 }
 

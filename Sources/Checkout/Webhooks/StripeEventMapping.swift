@@ -17,6 +17,8 @@ public struct StripeEventMapping: Sendable, Equatable {
     /// a session we never stored and the money that arrived.
     public var clientReferenceID: String?
     public var currency: String?
+    /// `recovered_from` of a session Stripe made from an expired one's recovery link.
+    public var recoveredFrom: String?
     /// nil for event types we do not handle (stored as ignored).
     public var event: OrderEvent?
 
@@ -42,21 +44,22 @@ public struct StripeEventMapping: Sendable, Equatable {
             sessionPaymentStatus = session.paymentStatus.rawValue
             clientReferenceID = session.clientReferenceID
             currency = session.currency
+            recoveredFrom = snapshot.recoveredFrom
             switch type {
             case "checkout.session.completed":
                 self.event = .sessionCompleted(
                     sessionID: session.id, paymentStatus: snapshot.paymentStatus ?? .unpaid,
                     paymentIntentID: session.paymentIntent, amountTotal: session.amountTotal,
-                    currency: session.currency)
+                    currency: session.currency, totals: snapshot.totals)
             case "checkout.session.async_payment_succeeded":
                 self.event = .asyncPaymentSucceeded(
                     sessionID: session.id, paymentIntentID: session.paymentIntent, amountTotal: session.amountTotal,
-                    currency: session.currency)
+                    currency: session.currency, totals: snapshot.totals)
             case "checkout.session.async_payment_failed":
                 self.event = .asyncPaymentFailed(
                     sessionID: session.id, paymentIntentID: session.paymentIntent, reason: "delayed payment failed")
             case "checkout.session.expired":
-                self.event = .sessionExpired(sessionID: session.id)
+                self.event = .sessionExpired(sessionID: session.id, recovery: snapshot.recovery)
             default:
                 self.event = nil
             }

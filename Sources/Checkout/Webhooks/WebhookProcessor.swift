@@ -132,6 +132,8 @@ public final class WebhookProcessor: Sendable {
                 refusal = "session \(sessionID) belongs to order \(owner.lowercased), not \(orderID.lowercased)"
             } else if owner == nil, mapping.clientReferenceID != order.orderNumber {
                 refusal = "session \(sessionID) is unknown and its client_reference_id is not \(order.orderNumber)"
+            } else if owner == nil, let recoveredFrom = mapping.recoveredFrom {
+                refusal = try recordRecoveredSession(db, sessionID, from: recoveredFrom, order: &order, mapping)
             }
             if let refusal {
                 logger.critical(
@@ -169,7 +171,7 @@ public final class WebhookProcessor: Sendable {
     }
 
     /// Finds the event's order by `metadata.order_id`, else the session id, else the PaymentIntent
-    /// id, and locks it (`FOR UPDATE`) for the rest of the transaction.
+    /// id, else the session it was recovered from, and locks it (`FOR UPDATE`) for the rest of the transaction.
     private func findAndLockOrder(_ db: Connection, _ mapping: StripeEventMapping) throws -> OrderRecord? {
         if let hint = mapping.orderIDHint, let order = try orders.order(db, id: hint, forUpdate: true) {
             return order
@@ -178,6 +180,9 @@ public final class WebhookProcessor: Sendable {
         if let sessionID = mapping.sessionID { orderID = try orders.orderID(db, sessionID: sessionID) }
         if orderID == nil, let paymentIntentID = mapping.paymentIntentID {
             orderID = try orders.orderID(db, paymentIntentID: paymentIntentID)
+        }
+        if orderID == nil, let recoveredFrom = mapping.recoveredFrom {
+            orderID = try orders.orderID(db, sessionID: recoveredFrom)  // a copy of one of our sessions
         }
         guard let orderID else { return nil }
         return try orders.order(db, id: orderID, forUpdate: true)

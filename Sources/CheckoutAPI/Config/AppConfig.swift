@@ -1,3 +1,4 @@
+import Checkout
 import Foundation
 
 /// Everything `checkoutd` reads from its environment (docs/API.md §1), parsed and checked once at start-up.
@@ -144,6 +145,9 @@ public struct AppConfig: Sendable {
     /// `UNPAID_ORDER_RETENTION`: time since an order ended without payment after which its customer
     /// email is redacted; 0 = never. Default 30 days.
     public var unpaidOrderRetention: Int = 30 * 86_400
+    /// `CHECKOUT_ALLOW_PROMOTION_CODES`, `CHECKOUT_AUTOMATIC_TAX`, `CHECKOUT_SHIPPING_COUNTRIES`,
+    /// `CHECKOUT_SHIPPING_RATES`, `CHECKOUT_RECOVERY`, `CHECKOUT_PROMOTIONS_CONSENT` (`AppConfig+Totals.swift`).
+    public var checkoutTotals = CheckoutTotalsSettings()
 
     /// A config with the required values and every default; for tests and embedding.
     public init(databaseURL: String, stripeSecretKey: String) {
@@ -155,21 +159,23 @@ public struct AppConfig: Sendable {
     public var warnings: [String] = []
 
     /// Every variable this type reads, for docs and for `.env` typo detection.
-    public static let variables: [String] = [
-        "HOST", "PORT", "DATABASE_URL", "DB_POOL_SIZE", "STRIPE_SECRET_KEY", "STRIPE_API_BASE",
-        "STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_TOLERANCE", "PUBLIC_ORIGIN", "CORS_ALLOWED_ORIGINS",
-        "ADMIN_TOKEN", "APP_ENV", "CHECKOUT_SESSION_TTL", "ORDER_NUMBER_PREFIX", "FULFILLMENT_WEBHOOK_URL",
-        "NOTIFY_WEBHOOK_URL", "RECONCILE_INTERVAL", "LOG_LEVEL", "LOG_FORMAT", "HTTP_WORKER_THREADS",
-        "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "SHUTDOWN_GRACE",
-        "DRAIN_DELAY",
-        "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED", "OUTBOX_CONCURRENCY", "OUTBOX_POLL_INTERVAL",
-        "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
-        "OUTBOX_HTTP_TIMEOUT",
-        "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
-        "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
-        "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
-        "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET",
-    ]
+    public static let variables: [String] =
+        [
+            "HOST", "PORT", "DATABASE_URL", "DB_POOL_SIZE", "STRIPE_SECRET_KEY", "STRIPE_API_BASE",
+            "STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_TOLERANCE", "PUBLIC_ORIGIN", "CORS_ALLOWED_ORIGINS",
+            "ADMIN_TOKEN", "APP_ENV", "CHECKOUT_SESSION_TTL", "ORDER_NUMBER_PREFIX", "FULFILLMENT_WEBHOOK_URL",
+            "NOTIFY_WEBHOOK_URL", "RECONCILE_INTERVAL", "LOG_LEVEL", "LOG_FORMAT", "HTTP_WORKER_THREADS",
+            "HTTP_MAX_BODY_BYTES", "HTTP_MAX_CONNECTIONS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST",
+            "SHUTDOWN_GRACE",
+            "DRAIN_DELAY",
+            "MIGRATIONS_DIR", "OPENAPI_PATH", "WEB_DIR", "DEMO_ENABLED", "OUTBOX_CONCURRENCY", "OUTBOX_POLL_INTERVAL",
+            "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX",
+            "OUTBOX_HTTP_TIMEOUT",
+            "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
+            "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
+            "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
+            "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET",
+        ] + checkoutTotalsVariables
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
     public static func fromProcess(directory: String = FileManager.default.currentDirectoryPath)
@@ -427,6 +433,7 @@ struct Reader {
         try readBackground(&c)
         try readOutbound(&c)
         try readRetention(&c)
+        try readCheckoutTotals(&c)
 
         // Production refuses to run half-configured; other environments only warn.
         if c.appEnv == .production {

@@ -43,6 +43,8 @@ extension PublicOrder: JSONWritable {
             json.string(checkoutSessionId)
             json.key("failureReason")
             json.string(failureReason)
+            json.key("checkoutTotals")
+            CheckoutTotalsJSON.write(checkoutTotals, to: &json)
             json.key("createdAt")
             json.string(createdAt)
             json.key("updatedAt")
@@ -64,6 +66,30 @@ extension PublicOrder: JSONWritable {
             } else {
                 json.string(nil as String?)
             }
+        }
+    }
+}
+
+extension CheckoutTotalsJSON {
+    /// The same bytes as the `Encodable` conformance (keys in `CodingKeys` order), or `null`.
+    static func write(_ totals: CheckoutTotalsJSON?, to json: inout JSONWriter) {
+        guard let totals else {
+            json.null()
+            return
+        }
+        json.object { json in
+            json.key("amountSubtotal")
+            json.integer(totals.amountSubtotal)
+            json.key("amountDiscount")
+            json.integer(totals.amountDiscount)
+            json.key("amountTax")
+            json.integer(totals.amountTax)
+            json.key("amountShipping")
+            json.integer(totals.amountShipping)
+            json.key("amountTotal")
+            json.integer(totals.amountTotal)
+            json.key("promotionCode")
+            json.string(totals.promotionCode)
         }
     }
 }
