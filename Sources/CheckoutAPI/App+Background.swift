@@ -45,6 +45,7 @@ extension App {
             NotificationJob(
                 service: services.checkout, url: config.notifyWebhookURL.flatMap { URL(string: $0.reveal()) },
                 timeout: config.outboxHTTPTimeout, adminBaseURL: adminBase, logger: logger),
+            RefundDuplicateJob(service: services.checkout, logger: logger),
         ]
     }
 

@@ -12,6 +12,9 @@ public struct CheckoutConfiguration: Sendable {
     public var sessionRefreshInterval: Int
     /// How long a client Idempotency-Key replays its first answer (seconds).
     public var idempotencyWindow: Int
+    /// `AUTO_REFUND_DUPLICATES`: a second successful payment of an order is refunded without a click
+    /// (a `refund_duplicate` outbox job, see ``RefundDuplicateJob``). Default false.
+    public var autoRefundDuplicates = false
 
     /// Defaults are docs/API.md §1's.
     public init(

@@ -18,7 +18,7 @@ public final class CheckoutService: Sendable {
     let orders = OrderStore()
     let products = ProductStore()
     let events = StripeEventStore()
-    let transitions = OrderTransitions()
+    var transitions: OrderTransitions { OrderTransitions(autoRefundDuplicates: configuration.autoRefundDuplicates) }
 
     /// - Parameters:
     ///   - gateway: Stripe (a `StripeClient`; see `StripeClient+PaymentGateway.swift`).

@@ -20,14 +20,19 @@ public final class WebhookProcessor: Sendable {
     let logger: Logger
     let orders = OrderStore()
     let events = StripeEventStore()
-    let transitions = OrderTransitions()
+    let transitions: OrderTransitions
     let livemode: Bool
 
     /// - Parameters:
     ///   - verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
     ///   - livemode: the mode this server runs in (``expectedLivemode(secretKey:)``); events of the
     ///     other mode are stored as ignored. Default: test mode.
-    public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false) {
+    ///   - autoRefundDuplicates: `AUTO_REFUND_DUPLICATES` (a second payment is refunded by an outbox job).
+    public init(
+        pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false,
+        autoRefundDuplicates: Bool = false
+    ) {
+        self.transitions = OrderTransitions(autoRefundDuplicates: autoRefundDuplicates)
         self.pool = pool
         self.verifier = verifier
         self.logger = logger
