@@ -48,6 +48,7 @@ extension App {
             OrderWebhookJob(
                 url: config.outbound.orderWebhookURL, secret: config.outbound.orderWebhookSecret?.reveal() ?? "",
                 timeout: config.outboxHTTPTimeout, logger: logger),
+            RefundDuplicateJob(service: services.checkout, logger: logger),
         ]
     }
 

@@ -24,13 +24,14 @@ public struct AppServices: Sendable {
             orderNumberPrefix: config.orderNumberPrefix)
         domainConfig.totals = config.checkoutTotals
         domainConfig.outbound = config.outbound.settings
+        domainConfig.autoRefundDuplicates = config.autoRefundDuplicates
         self.checkout = CheckoutService(pool: pool, gateway: stripe, configuration: domainConfig, logger: logger)
         let verifier = WebhookVerifier(
             secrets: config.stripeWebhookSecrets.map { $0.reveal() }, tolerance: config.stripeWebhookTolerance)
         self.webhooks = WebhookProcessor(
             pool: pool, verifier: verifier, logger: logger,
             livemode: WebhookProcessor.expectedLivemode(secretKey: config.stripeSecretKey.reveal()),
-            outbound: config.outbound.settings)
+            outbound: config.outbound.settings, autoRefundDuplicates: config.autoRefundDuplicates)
     }
 
     /// Uses already-built domain objects (tests that need a special gateway or clock).

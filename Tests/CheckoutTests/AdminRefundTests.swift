@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import Stripe
 import StripeSimulator
@@ -123,6 +124,59 @@ struct AdminRefundTests {
             orderID: created.orderID, AdminRefundRequest(reason: "duplicate", paymentID: duplicate))
         #expect(order.order.status == .paid && order.amountRefunded == 5000 && order.amountReceived == 10_000)
         #expect(order.needsAttention == false, "\(order.attentionReason ?? "")")
+    }
+
+    /// Pays a second session Stripe made for the order (as a superseded, still open one would be).
+    static func payAgain(_ h: CheckoutHarness, _ created: CheckoutSessionResult) throws {
+        let first = try h.order(created.orderID)
+        let second = try h.client.createCheckoutSession(
+            CheckoutSessionCreateParams(
+                lineItems: [.init(name: "Title of mug", unitAmount: 2500, currency: "usd", quantity: 2)],
+                successURL: "http://shop.test/ok", cancelURL: "http://shop.test/no",
+                clientReferenceID: first.orderNumber, metadata: ["order_id": created.orderID.lowercased],
+                paymentIntentMetadata: ["order_id": created.orderID.lowercased], customerEmail: nil, expiresAt: nil),
+            idempotencyKey: "second-session-\(created.orderID)")
+        try h.deliverAll(try h.simulator.pay(sessionID: second.id))
+    }
+
+    @Test("AUTO_REFUND_DUPLICATES: the second payment is refunded by an outbox job, and the history says so")
+    func autoRefundDuplicates() throws {
+        var configuration = CheckoutConfiguration(publicOrigin: "http://shop.test")
+        configuration.autoRefundDuplicates = true
+        let h = try CheckoutHarness(configuration: configuration)
+        let created = try Self.paidOrder(h)
+        try Self.payAgain(h, created)
+        let jobs = try h.pool.withConnection { db in
+            try db.query(
+                "SELECT id, payload->>'paymentIntentId' AS intent FROM outbox_jobs WHERE kind = 'refund_duplicate'"
+            ).map { (try $0.decode("id", as: Int64.self), try $0.decode("intent", as: String.self)) }
+        }
+        #expect(jobs.count == 1)
+        let notice = try h.pool.withConnection { db in
+            try db.query(
+                "SELECT payload->>'reason' AS reason FROM outbox_jobs WHERE kind = 'notify' ORDER BY id DESC LIMIT 1"
+            ).first?.decode("reason", as: String.self)
+        }
+        #expect(notice?.contains("AUTO_REFUND_DUPLICATES") == true, "\(notice ?? "-")")
+        let job = try #require(jobs.first)
+        let handler = RefundDuplicateJob(service: h.service, logger: Logger(label: "test"))
+        let run = OutboxJob(
+            id: job.0, kind: "refund_duplicate", orderID: created.orderID,
+            payload: ["orderId": created.orderID.lowercased, "paymentIntentId": job.1], attempt: 1, maxAttempts: 5,
+            lockedBy: "test")
+        guard case .done = handler.run(run) else {
+            Issue.record("the job did not finish")
+            return
+        }
+        guard case .done = handler.run(run) else {
+            Issue.record("a second run (after a crash) did not finish")
+            return
+        }
+        #expect(Self.stripeRefunds(h) == 1)
+        let order = try h.service.adminOrder(created.orderID)
+        #expect(order.order.status == .paid && order.amountRefunded == 5000 && !order.needsAttention)
+        #expect(order.refunds?.first?.requestedBy == RefundDuplicateJob.actor)
+        #expect(order.history?.contains { $0.reason.contains("AUTO_REFUND_DUPLICATES") } == true)
     }
 
     @Test("admin filters refundStatus= and disputeStatus=")

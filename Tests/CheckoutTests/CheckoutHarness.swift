@@ -34,7 +34,9 @@ final class CheckoutHarness: @unchecked Sendable {  // immutable after init; the
         var logger = Logger(label: "checkout-tests")
         logger.logLevel = .critical
         service = CheckoutService(pool: pool, gateway: client, configuration: configuration, logger: logger)
-        webhooks = WebhookProcessor(pool: pool, verifier: WebhookVerifier(secrets: [secret]), logger: logger)
+        webhooks = WebhookProcessor(
+            pool: pool, verifier: WebhookVerifier(secrets: [secret]), logger: logger,
+            autoRefundDuplicates: configuration.autoRefundDuplicates)
     }
 
     deinit {

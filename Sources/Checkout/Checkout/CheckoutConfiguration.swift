@@ -16,6 +16,9 @@ public struct CheckoutConfiguration: Sendable {
     public var idempotencyWindow: Int
     /// Promotion codes, automatic tax, shipping and recovery (`CheckoutTotalsSettings.swift`); all off by default.
     public var totals = CheckoutTotalsSettings()
+    /// `AUTO_REFUND_DUPLICATES`: a second successful payment of an order is refunded without a click
+    /// (a `refund_duplicate` outbox job, see ``RefundDuplicateJob``). Default false.
+    public var autoRefundDuplicates = false
 
     /// Defaults are docs/API.md §1's.
     public init(

@@ -32,7 +32,8 @@ public final class CheckoutService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.now = now
-        self.transitions = OrderTransitions(outbound: configuration.outbound)
+        self.transitions = OrderTransitions(
+            outbound: configuration.outbound, autoRefundDuplicates: configuration.autoRefundDuplicates)
     }
 
     // MARK: - Create

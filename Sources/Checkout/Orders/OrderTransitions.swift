@@ -15,6 +15,8 @@ struct OrderTransitions: Sendable {
     /// Which outbound jobs (customer e-mail, order webhooks) a transition writes (Messages/).
     var outbound = OutboundSettings()
     let ledgers = RefundStore()
+    /// `AUTO_REFUND_DUPLICATES`: a second successful payment gets a `refund_duplicate` job.
+    var autoRefundDuplicates = false
 
     /// Decides and persists. `order` must have been read `FOR UPDATE` in this transaction.
     /// Throws ``CheckoutError/outOfStock(productID:)`` when a ``OrderEffect/reserveStock`` effect
@@ -34,7 +36,9 @@ struct OrderTransitions: Sendable {
             // Someone else took the units meanwhile: the machine re-decides (money kept, fulfillment held).
             decision = OrderStateMachine.outOfStock(decision, productID: missing)
         }
-        guard case .transition(let next, let effects, let reason) = decision else { return decision }
+        guard case .transition(let next, let effects, var reason) = decision else { return decision }
+        let duplicates = autoRefundDuplicates ? Self.newDuplicatePayments(before: order.state, after: next) : []
+        let autoNote = duplicates.isEmpty ? "" : "; refunding it automatically (AUTO_REFUND_DUPLICATES)"
         for effect in effects {
             switch effect {
             case .releaseStock:
@@ -59,10 +63,17 @@ struct OrderTransitions: Sendable {
                 // A payment's alert is keyed by its intent, so a second payment is never deduplicated
                 // into an earlier alert of the same order.
                 try notify(
-                    db, order: order, kind: kind, reason: next.attentionReason ?? reason,
+                    db, order: order, kind: kind, reason: (next.attentionReason ?? reason) + autoNote,
                     dedupeSuffix: Self.paymentIntentID(of: event))
             }
         }
+        for intent in duplicates {
+            try outbox.enqueue(
+                db, kind: "refund_duplicate", orderID: order.id,
+                payload: ["orderId": order.id.lowercased, "paymentIntentId": intent],
+                dedupeKey: "refund_duplicate:\(intent)")
+        }
+        reason += autoNote
         try ledgers.save(db, orderID: order.id, before: order.state, after: next)
         try payments.save(db, orderID: order.id, before: order.state.payments, after: next.payments)
         try orders.saveState(db, orderID: order.id, next)
@@ -88,6 +99,18 @@ struct OrderTransitions: Sendable {
         try OutboundRecorder(settings: outbound).record(
             db, orderID: order.id, before: order.state, after: next, effects: effects)
         return decision
+    }
+
+    /// Stripe payments that arrived for an order that had already received money and are not refunded
+    /// in full: the duplicates `AUTO_REFUND_DUPLICATES` gives back.
+    static func newDuplicatePayments(before: OrderState, after: OrderState) -> [String] {
+        guard before.status.hasReceivedPayment || !before.payments.isEmpty else { return [] }
+        return after.payments.compactMap { payment in
+            guard payment.kind == .stripe, let intent = payment.paymentIntentID, !payment.isFullyRefunded,
+                !before.payments.contains(where: { $0.isSame(as: payment) })
+            else { return nil }
+            return intent
+        }
     }
 
     private static func sessionID(of event: OrderEvent) -> String? {

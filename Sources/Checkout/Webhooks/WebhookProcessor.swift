@@ -28,15 +28,16 @@ public final class WebhookProcessor: Sendable {
     ///   - livemode: the mode this server runs in (``expectedLivemode(secretKey:)``); events of the
     ///     other mode are stored as ignored. Default: test mode.
     ///   - outbound: which outbound jobs (order webhooks) the transitions it applies write.
+    ///   - autoRefundDuplicates: `AUTO_REFUND_DUPLICATES` (a second payment is refunded by an outbox job).
     public init(
         pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false,
-        outbound: OutboundSettings = OutboundSettings()
+        outbound: OutboundSettings = OutboundSettings(), autoRefundDuplicates: Bool = false
     ) {
         self.pool = pool
         self.verifier = verifier
         self.logger = logger
         self.livemode = livemode
-        self.transitions = OrderTransitions(outbound: outbound)
+        self.transitions = OrderTransitions(outbound: outbound, autoRefundDuplicates: autoRefundDuplicates)
     }
 
     /// The mode a Stripe secret key belongs to: `sk_live_…` / `rk_live_…` are live, anything else test.

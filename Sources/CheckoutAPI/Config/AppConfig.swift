@@ -99,6 +99,8 @@ public struct AppConfig: Sendable {
     public var webDirectory: String? = nil
     /// `DEMO_ENABLED`: serve the demo storefront under `/demo/` (true/false). Default false.
     public var demoEnabled: Bool = false
+    /// `AUTO_REFUND_DUPLICATES`: refund a second successful payment of an order without a click. Default false.
+    public var autoRefundDuplicates: Bool = false
     /// `OPENAPI_PATH`: the spec served at `GET /openapi.yaml`. Default (nil): the built-in copy.
     public var openAPIPath: String? = nil
 
@@ -174,7 +176,7 @@ public struct AppConfig: Sendable {
             "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
             "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
             "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
-            "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET",
+            "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET", "AUTO_REFUND_DUPLICATES",
         ] + checkoutTotalsVariables
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -427,6 +429,17 @@ struct Reader {
             default:
                 throw ConfigError(
                     variable: "DEMO_ENABLED", message: "DEMO_ENABLED must be true or false (got \(quoted(demo)))")
+            }
+        }
+
+        if let auto = raw("AUTO_REFUND_DUPLICATES") {
+            switch auto.lowercased() {
+            case "true", "1", "yes", "on": c.autoRefundDuplicates = true
+            case "false", "0", "no", "off": c.autoRefundDuplicates = false
+            default:
+                throw ConfigError(
+                    variable: "AUTO_REFUND_DUPLICATES",
+                    message: "AUTO_REFUND_DUPLICATES must be true or false (got \(quoted(auto)))")
             }
         }
 
