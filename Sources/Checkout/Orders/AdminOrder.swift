@@ -74,6 +74,9 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     public var reservations: [ReservationEntry]?
     public var events: [Event]?
     public var history: [HistoryEntry]?
+    /// Customer e-mails and order webhook events (detail view only; `AdminOrder+Outbound.swift`).
+    public var customerMessages: [CustomerMessageEntry]?
+    public var orderWebhooks: [OrderWebhookEntry]?
 
     init(
         _ record: OrderRecord, items: [OrderItemRecord], sessions: [CheckoutSessionRecord]? = nil,
@@ -117,6 +120,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case customerId, metadata, paymentIntentId, amountReceived, amountRefunded, fulfillmentReference
         case fulfillmentError, needsAttention, attentionReason, sessions, payments, reservations, events, history
+        case customerMessages, orderWebhooks
     }
 
     /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
@@ -137,5 +141,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         try c.encodeIfPresent(reservations, forKey: .reservations)
         try c.encodeIfPresent(events, forKey: .events)
         try c.encodeIfPresent(history, forKey: .history)
+        try c.encodeIfPresent(customerMessages, forKey: .customerMessages)
+        try c.encodeIfPresent(orderWebhooks, forKey: .orderWebhooks)
     }
 }

@@ -56,6 +56,8 @@ struct OrderTransitions: Sendable {
                 try notify(
                     db, order: order, kind: kind, reason: next.attentionReason ?? reason,
                     dedupeSuffix: Self.paymentIntentID(of: event))
+            case .customerMessage:
+                break  // recorded with the outbound jobs, after the state is saved
             }
         }
         try payments.save(db, orderID: order.id, before: order.state.payments, after: next.payments)

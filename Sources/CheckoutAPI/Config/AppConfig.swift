@@ -168,7 +168,7 @@ public struct AppConfig: Sendable {
         "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
         "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
         "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
-        "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET",
+        "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET", "SMTP_URL", "SMTP_STARTTLS", "SMTP_CA_FILE", "MAIL_FROM",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
