@@ -19,8 +19,10 @@ extension App {
             .json(try checkout.publicOrder(try Self.orderID(request, "orderId")).maskingEmail())
         }
         route(.post, "/api/orders/:orderId/retry-session", stripeBound: true) { request in
-            let result = try checkout.retrySession(orderID: try Self.orderID(request, "orderId"), actor: "customer")
-            return .json(result, status: .created)
+            // Public: a stranger holding the id must not break a payment in progress, so an open
+            // session is answered as is (200); only a new session is 201.
+            let result = try checkout.customerRetrySession(orderID: try Self.orderID(request, "orderId"))
+            return .json(result.session, status: result.reused ? .ok : .created)
         }
         route(.get, "/api/products") { _ in
             .json(ProductList(products: try checkout.products(activeOnly: true)))

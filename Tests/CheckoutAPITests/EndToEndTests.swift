@@ -421,7 +421,7 @@ final class ConcurrentResults: @unchecked Sendable {
 
 @Suite("No PII from an order id alone")
 struct PublicOrderPrivacyTests {
-    @Test("order id → retry-session → by-session of the new session: the email stays masked; admin sees it")
+    @Test("order id → retry-session → by-session: the email stays masked; admin sees it")
     func orderIDDoesNotRevealTheEmail() throws {
         let s = try Stack.start()
         defer { s.stop() }
@@ -430,10 +430,14 @@ struct PublicOrderPrivacyTests {
         #expect(created.status == 201)
         let orderID = try #require(try created.json()["orderId"] as? String)
         let firstSession = try #require(try created.json()["id"] as? String)
-        // What a stranger holding the cancel URL's order id can reach:
+        // What a stranger holding the cancel URL's order id can reach (a customer retry of an open
+        // session answers that session), and the new session an operator's retry makes:
         let byID = try s.app.request("GET", "/api/orders/\(orderID)").json()
-        let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
-        let newSession = (try? retry.json()["id"] as? String) ?? firstSession
+        #expect(try s.app.request("POST", "/api/orders/\(orderID)/retry-session").status == 200)
+        let adminRetry = try s.app.admin("POST", "/api/admin/orders/\(orderID)/retry-session")
+        #expect(adminRetry.status == 201, "\(adminRetry.text)")
+        let newSession = try #require(try adminRetry.json()["id"] as? String)
+        #expect(newSession != firstSession)
         let bySession = try s.app.request("GET", "/api/orders/by-session/\(newSession)")
         let byFirstSession = try s.app.request("GET", "/api/orders/by-session/\(firstSession)")
         for response in [try bySession.json(), try byFirstSession.json(), byID] {
@@ -442,5 +446,30 @@ struct PublicOrderPrivacyTests {
         for text in [bySession.text, byFirstSession.text] { #expect(!text.contains("private.person")) }
         // The operator, behind the admin token, sees the address.
         #expect((try s.adminOrder(orderID)["customerEmail"] as? String) == "private.person@example.com")
+    }
+
+    @Test("a stranger's retry of an open session answers that session (200); the customer still pays on it")
+    func strangerRetryKeepsThePaymentInProgress() throws {
+        let s = try Stack.start()
+        defer { s.stop() }
+        try s.product("sku_a", amount: 300, stock: 2)
+        let created = try s.checkout([("sku_a", 1)], email: "private.person@example.com")
+        #expect(created.status == 201)
+        let orderID = try #require(try created.json()["orderId"] as? String)
+        let session = try #require(try created.json()["id"] as? String)
+        let url = try #require(try created.json()["url"] as? String)
+        for _ in 0..<3 {
+            let retry = try s.app.request("POST", "/api/orders/\(orderID)/retry-session")
+            #expect(retry.status == 200, "\(retry.text)")
+            #expect(try retry.json()["id"] as? String == session)
+            #expect(try retry.json()["url"] as? String == url)
+            #expect(!retry.text.contains("private.person"))
+        }
+        #expect(s.sim.session(session)?.status == .open, "the customer's page was not expired")
+        #expect(s.sim.sessions().count == 1)
+        _ = try s.sim.pay(sessionID: session)
+        let order = try s.waitForOrder(orderID, "paid") { $0["paymentStatus"] as? String == "paid" }
+        #expect(order["checkoutSessionId"] as? String == session)
+        #expect(try s.count("SELECT stock::bigint AS n FROM products WHERE id = 'sku_a'") == 1)
     }
 }

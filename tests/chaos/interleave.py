@@ -416,11 +416,11 @@ class Run:
             return "retry: no order"
         path = f"/api/admin/orders/{oid}/retry-session" if admin else f"/api/orders/{oid}/retry-session"
         r = self.api(inst, "POST", path, admin=admin)
-        if r.status == 201:
+        if r.status in (200, 201):  # 200: a customer retry answered the order's open session as is
             sid = r.json()["id"]
             if sid not in self.orders[oid].sessions:
                 self.orders[oid].sessions.append(sid)
-            return f"{'admin ' if admin else ''}retry {oid[:8]} on {inst} → 201 session {sid[-10:]}"
+            return f"{'admin ' if admin else ''}retry {oid[:8]} on {inst} → {r.status} session {sid[-10:]}"
         if r.status == 502 and not self.in_race:
             # Stripe refused the new session (401/403/400): the order must stay retryable for when the
             # key or the request is fixed, never end cancelled.

@@ -54,8 +54,9 @@ function rememberOrder(session) {
   writeJSON(ORDER_KEY, { orderId: session.orderId, orderNumber: session.orderNumber, sessionId: session.id });
 }
 
-/** API: POST /api/orders/:orderId/retry-session gives a saved order a fresh Checkout Session (201, same
- *  shape as create). The server expires the old session first, so a customer cannot pay twice. */
+/** API: POST /api/orders/:orderId/retry-session answers a Checkout Session to pay a saved order (same
+ *  shape as create): 200 the order's session as is while it is still open (back to the same page), or
+ *  201 a new one, the server expiring the old session first so a customer cannot pay twice. */
 async function retryPayment(orderId, button, messageEl) {
   button.disabled = true;
   messageEl.replaceChildren(el('p', { class: 'muted' }, 'Opening a new payment page…'));
