@@ -18,11 +18,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
-# Pinned, so a new selenium release cannot change the browser tests under us.
-SELENIUM_VERSION=4.51.0
+# selenium and every dependency pinned in tests/browser/requirements.txt (installed without resolving),
+# so no new release can change the browser tests under us.
+req="$(dirname "$0")/../tests/browser/requirements.txt"
+SELENIUM_VERSION=$(sed -n 's/^selenium==//p' "$req")
 if ! "$python" -c "import importlib.metadata as m, sys; sys.exit(m.version('selenium') != '$SELENIUM_VERSION')" 2>/dev/null; then
-  echo "browser-deps: installing selenium==$SELENIUM_VERSION for $("$python" --version 2>&1)"
-  "$python" -m pip install --quiet --disable-pip-version-check "selenium==$SELENIUM_VERSION"
+  echo "browser-deps: installing selenium==$SELENIUM_VERSION and its pinned dependencies for $("$python" --version 2>&1)"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$req"
 fi
 
 # Report what is there; fail loudly when something still is not.

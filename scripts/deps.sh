@@ -8,12 +8,14 @@ missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# The openapi.yaml test validates the spec with PyPI's openapi-spec-validator, at a pinned version so a
-# new release cannot change what the test accepts.
-OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+# The openapi.yaml test validates the spec with PyPI's openapi-spec-validator; it and every dependency
+# are pinned in tests/openapi/requirements.txt (installed without resolving), so no new release can
+# change what the test accepts.
+req="$(dirname "$0")/../tests/openapi/requirements.txt"
+OPENAPI_SPEC_VALIDATOR_VERSION=$(sed -n 's/^openapi-spec-validator==//p' "$req")
 if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-spec-validator') != '$OPENAPI_SPEC_VALIDATOR_VERSION')" 2>/dev/null; then
-  echo "deps: installing openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION (PyPI)"
-  python3 -m pip install -q "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+  echo "deps: installing openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION and its pinned dependencies (PyPI)"
+  python3 -m pip install -q --disable-pip-version-check --no-deps -r "$req"
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"

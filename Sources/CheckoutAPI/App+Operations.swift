@@ -44,6 +44,11 @@ extension App {
                         ([("state", "max")], Double(stats.max)),
                     ]
                 ))
+            gauges.append(
+                (
+                    "db_pool_waiting", "Threads of this instance waiting for a Postgres connection.",
+                    [([], Double(pool.waitingCount))]
+                ))
             // Database-derived gauges; a scrape during an outage still returns the in-process metrics.
             do {
                 try pool.withConnection { connection in

@@ -54,11 +54,10 @@ public final class App: Sendable {
         registerOrderRoutes(services)
         registerAdminRoutes(services)
         registerOperationsRoutes()
-        let patterns = RoutePatterns(router.routes.map(\.pattern))
         if !config.trustedProxies.networks.isEmpty {
             router.use(ClientAddressMiddleware(proxies: config.trustedProxies))
         }
-        router.use(AccessLogMiddleware(logger: logger, metrics: metrics, patterns: patterns))
+        router.use(AccessLogMiddleware(logger: logger, metrics: metrics, router: router))
         router.use(NoStoreMiddleware())
         router.use(StaticFiles(webDir: config.webDirectory, demo: config.demoEnabled, logger: logger))
         router.use(CORSMiddleware(allowedOrigins: config.corsAllowedOrigins))

@@ -11,6 +11,9 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPHeaders
     /// The body bytes, sent as-is.
     public var body: [UInt8]
+    /// The pattern of the route that produced this response, set by ``Router`` (never sent): lets an
+    /// access log label the request without matching its path a second time.
+    public var route: String?
 
     /// A response with explicit parts.
     public init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {

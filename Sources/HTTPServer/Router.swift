@@ -58,13 +58,17 @@ public final class Router: @unchecked Sendable {
     public func handler() -> HTTPHandler {
         let table = self.table
         let dispatch: HTTPHandler = { request in
+            let best = Self.bestMatch(request, table: table)
+            var response: HTTPResponse
             do {
-                return try Self.route(request, table: table)
+                response = try Self.route(request, best: best, table: table)
             } catch let error as HTTPError {
-                return error.response(requestID: request.requestID)
+                response = error.response(requestID: request.requestID)
             } catch {
-                return HTTPError.internalError.response(requestID: request.requestID)
+                response = HTTPError.internalError.response(requestID: request.requestID)
             }
+            response.route = best?.route.pattern
+            return response
         }
         var chain = dispatch
         for middleware in middlewares.reversed() {
@@ -88,14 +92,25 @@ public final class Router: @unchecked Sendable {
         }
     }
 
-    /// The pattern of the route that would handle `request` (nil for 404/405): a low-cardinality label
-    /// for logs and metrics.
+    /// The pattern `request`'s path belongs to, by the same rule as dispatch: the route that handles it,
+    /// or for a 405 the best pattern registered for other methods; nil when no pattern matches (404).
+    /// The one matcher behind access-log and metrics labels (a pattern, never the raw path: paths carry
+    /// ids, which would make one series per order).
     public func routePattern(for request: HTTPRequest) -> String? {
-        Self.bestMatch(request, table: table)?.route.pattern
+        if let best = Self.bestMatch(request, table: table) { return best.route.pattern }
+        var best: (pattern: String, score: [Bool])?
+        for route in table {
+            guard let (_, score) = Self.match(route.segments, request.pathSegments) else { continue }
+            if let current = best, !score.lexicographicallyPrecedes(current.score, by: { $0 && !$1 }) { continue }
+            best = (route.pattern, score)
+        }
+        return best?.pattern
     }
 
-    private static func route(_ request: HTTPRequest, table: [Route]) throws -> HTTPResponse {
-        if let best = bestMatch(request, table: table) {
+    private static func route(
+        _ request: HTTPRequest, best: (route: Route, parameters: [String: String])?, table: [Route]
+    ) throws -> HTTPResponse {
+        if let best {
             var request = request
             request.pathParameters = best.parameters
             return try best.route.handler(request)

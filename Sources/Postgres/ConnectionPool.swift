@@ -13,7 +13,7 @@ import Foundation
 /// let order = try pool.transaction { connection in
 ///     let rows = try connection.query("SELECT id, status FROM orders WHERE id = $1 FOR UPDATE", [orderID])
 ///     guard let row = rows.first else { return nil as String? }
-///     try connection.execute("UPDATE orders SET status = 'paid', updated_at = now() WHERE id = $1", [orderID])
+///     try connection.execute("UPDATE orders SET status = 'paid' WHERE id = $1", [orderID])
 ///     return try row.decode("status", as: String.self)
 /// }
 /// ```

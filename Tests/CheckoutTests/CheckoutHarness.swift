@@ -67,6 +67,18 @@ final class CheckoutHarness: @unchecked Sendable {  // immutable after init; the
             idempotencyKey: key)
     }
 
+    /// A checkout that must fail with `stripe_unavailable`: the id of the order it kept (the 503 body's).
+    func keptOrderOfUnavailableCheckout(_ items: [(String, Int)]) throws -> UUID {
+        do {
+            _ = try checkout(items)
+        } catch let error as CheckoutError {
+            #expect(error.code == "stripe_unavailable")
+            return try #require(error.orderID, "stripe_unavailable without the kept order's id")
+        }
+        Issue.record("expected stripe_unavailable")
+        throw CheckoutError.orderNotFound
+    }
+
     // MARK: - Webhooks
 
     /// Signs the simulator's stored event body with the webhook secret and processes it.

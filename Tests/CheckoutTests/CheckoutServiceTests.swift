@@ -121,15 +121,7 @@ struct CheckoutServiceTests {
         let h = try CheckoutHarness()
         try h.product("p", stock: 3)
         h.simulator.injectFault(.status(500), count: 1)
-        var orderID: UUID?
-        do {
-            _ = try h.checkout([("p", 1)])
-            Issue.record("expected stripe_unavailable")
-        } catch let error as CheckoutError {
-            #expect(error.code == "stripe_unavailable")
-            orderID = error.orderID
-        }
-        let id = try #require(orderID)
+        let id = try h.keptOrderOfUnavailableCheckout([("p", 1)])
         let kept = try h.order(id)
         #expect(kept.state.status == .pendingPayment && kept.state.currentSessionID == nil)
         #expect(try h.stock("p") == 2, "the order keeps its reservation")
@@ -170,15 +162,7 @@ struct CheckoutServiceTests {
         let h = try CheckoutHarness()
         try h.product("p", stock: 1)
         h.simulator.injectFault(fault, count: 1)
-        var orderID: UUID?
-        do {
-            _ = try h.checkout([("p", 1)])
-            Issue.record("expected stripe_unavailable")
-        } catch let error as CheckoutError {
-            #expect(error.code == "stripe_unavailable")
-            orderID = error.orderID
-        }
-        let id = try #require(orderID)
+        let id = try h.keptOrderOfUnavailableCheckout([("p", 1)])
         let kept = try h.order(id)
         #expect(kept.state.status == .pendingPayment && kept.state.stockReserved)
         #expect(try h.stock("p") == 0, "the order keeps its reservation")

@@ -91,34 +91,64 @@ struct RouterTests {
                 == #"{"error":{"code":"rate_limited","message":"slow down"},"requestId":"rid"}"#)
     }
 
-    @Test func accessLogReportsRouteStatusAndDuration() throws {
+    static func labelRouter() -> Router {
         let router = Router()
-        let entries = Mutex<[AccessLogEntry]>([])
-        router.use(AccessLogMiddleware(router: router) { entry in entries.withLock { $0.append(entry) } })
-        // The handler measures its own run (it waits until the clock has moved); the logged duration
-        // encloses it, so it can be no shorter.
-        let handlerRan = Mutex<Duration>(.zero)
-        router.get("/orders/:id") { _ in
-            let start = ContinuousClock.now
-            while ContinuousClock.now - start < .microseconds(200) {}
-            handlerRan.withLock { $0 = ContinuousClock.now - start }
-            return .text("ok")
+        for pattern in [
+            "/api/orders/by-session/:sessionId", "/api/admin/orders/:id", "/api/admin/orders", "/healthz",
+            "/api/admin/orders/:id/sync",
+        ] {
+            router.get(pattern) { _ in .text("ok") }
         }
+        router.post("/api/orders/:orderId/retry-session") { _ in .text("retry") }
+        return router
+    }
+
+    @Test(
+        "routePattern: the pattern the request's path belongs to, never the raw path; a 405 still gets it",
+        arguments: [
+            ("GET", "/api/orders/by-session/cs_123", "/api/orders/by-session/:sessionId"),
+            ("POST", "/api/orders/5b0f/retry-session", "/api/orders/:orderId/retry-session"),
+            ("GET", "/api/orders/5b0f/retry-session", "/api/orders/:orderId/retry-session"),  // 405
+            ("GET", "/api/admin/orders", "/api/admin/orders"),
+            ("GET", "/api/admin/orders/abc", "/api/admin/orders/:id"),
+            ("DELETE", "/api/admin/orders/abc", "/api/admin/orders/:id"),  // 405
+            ("GET", "/api/admin/orders/abc/sync", "/api/admin/orders/:id/sync"),
+            ("GET", "/healthz", "/healthz"),
+            ("GET", "/nope", nil),
+            ("GET", "/api/admin/orders/abc/sync/extra", nil),
+        ] as [(String, String, String?)])
+    func routePatternLabels(method: String, path: String, pattern: String?) {
+        let request = HTTPRequest(method: HTTPMethod(method), target: path)
+        #expect(Self.labelRouter().routePattern(for: request) == pattern)
+    }
+
+    @Test("a literal segment beats a parameter for the label as for dispatch")
+    func routePatternPrefersLiterals() throws {
+        let router = Router()
+        router.get("/a/:id/:x") { _ in .text("param") }
+        router.get("/a/by-session/:id") { _ in .text("literal") }
+        let request = HTTPRequest(method: .get, target: "/a/by-session/1")
+        #expect(router.routePattern(for: request) == "/a/by-session/:id")
+        let response = try router.handler()(request)
+        #expect(String(decoding: response.body, as: UTF8.self) == "literal")
+        #expect(response.route == "/a/by-session/:id")
+    }
+
+    @Test("the dispatched response carries its route pattern, also when the handler threw; 404/405 carry none")
+    func responseCarriesRoute() throws {
+        let router = Router()
+        router.get("/orders/:id") { _ in .text("ok") }
+        router.get("/fails/:id") { _ in throw HTTPError(.conflict, code: "c", message: "m") }
         let handler = router.handler()
-        _ = try handler(HTTPRequest(method: .get, target: "/orders/5?token=secret", requestID: "r1"))
-        _ = try handler(HTTPRequest(method: .get, target: "/missing"))
-        let logged = entries.withLock { $0 }
-        #expect(logged.count == 2)
-        #expect(logged[0].route == "/orders/:id")
-        #expect(logged[0].status == 200)
-        #expect(logged[0].path == "/orders/5")
-        #expect(logged[0].requestID == "r1")
-        let ran = handlerRan.withLock { $0 }
-        let ranSeconds = Double(ran.components.seconds) + Double(ran.components.attoseconds) / 1e18
-        #expect(ranSeconds >= 0.0002)
-        #expect(logged[0].durationSeconds >= ranSeconds)
-        #expect(logged[1].route == nil)
-        #expect(logged[1].status == 404)
+        let ok = try handler(HTTPRequest(method: .get, target: "/orders/5?token=secret"))
+        #expect(ok.status.code == 200 && ok.route == "/orders/:id")
+        let failed = try handler(HTTPRequest(method: .get, target: "/fails/5"))
+        #expect(failed.status.code == 409 && failed.route == "/fails/:id")
+        let missing = try handler(HTTPRequest(method: .get, target: "/missing"))
+        #expect(missing.status.code == 404 && missing.route == nil)
+        let wrongMethod = try handler(HTTPRequest(method: .post, target: "/orders/5"))
+        #expect(wrongMethod.status.code == 405 && wrongMethod.route == nil)
+        #expect(router.routePattern(for: HTTPRequest(method: .post, target: "/orders/5")) == "/orders/:id")
     }
 
     @Test func errorShapeEscapesAndIncludesExtra() {

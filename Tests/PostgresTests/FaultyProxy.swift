@@ -9,11 +9,26 @@ import Synchronization
 /// server crash does, at a chosen moment: `cutExistingOnNextRequest()` makes every connection open now close
 /// (both sides) as soon as its client sends anything, while connections opened later pass through. That
 /// reaches the case `poll(2)` cannot see (an idle socket that looks fine but dies on use).
+///
+/// Descriptors are closed only by the last thread that uses them (a connection's second pump to stop, the
+/// accept loop for the listener): a descriptor closed while another thread may still read it can be reused
+/// at once by an unrelated socket of the same process (another test's Postgres connection), which that
+/// thread would then read from or write to. `stop()` only shuts the sockets down, which wakes every blocked
+/// `read`/`accept`, and waits until those threads are gone.
 final class FaultyProxy: Sendable {
+    private struct State {
+        var generation = 0
+        var cutBelow = 0
+        /// Open connections: both descriptors and how many of their two pumps still run.
+        var connections: [Int: (client: Int32, server: Int32, pumps: Int)] = [:]
+        var stopped = false
+        var acceptLoopRunning = true
+    }
+
     let port: Int
     private let listener: Int32
     private let upstreamPort: Int
-    private let state = Mutex<(generation: Int, cutBelow: Int, fds: Set<Int32>, stopped: Bool)>((0, 0, [], false))
+    private let state = Mutex(State())
 
     init(upstreamPort: Int) throws {
         self.upstreamPort = upstreamPort
@@ -30,7 +45,10 @@ final class FaultyProxy: Sendable {
                 {
                     getsockname(fd, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &length)
                 }) == 0
-        else { throw POSIXError(.EADDRNOTAVAIL) }
+        else {
+            if fd >= 0 { close(fd) }
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread { [self] in acceptLoop() }.start()
@@ -41,39 +59,57 @@ final class FaultyProxy: Sendable {
         state.withLock { $0.cutBelow = $0.generation }
     }
 
+    /// Stops accepting, cuts every connection and returns once no proxy thread touches a descriptor any
+    /// more (bounded: 10 s, then it gives up waiting and leaves the descriptors open rather than racing).
     func stop() {
-        let fds = state.withLock { s -> Set<Int32> in
+        state.withLock { s in
             s.stopped = true
-            return s.fds
+            // Under the lock: a connection still listed is not closed yet, so its numbers are still ours.
+            for connection in s.connections.values {
+                shutdown(connection.client, Int32(SHUT_RDWR))  // wakes both pumps; the last one closes both
+                shutdown(connection.server, Int32(SHUT_RDWR))
+            }
         }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for fd in fds {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
+        shutdown(listener, Int32(SHUT_RDWR))  // wakes accept(); only this method closes the listener
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if state.withLock({ !$0.acceptLoopRunning && $0.connections.isEmpty }) {
+                close(listener)
+                return
+            }
+            usleep(1000)
         }
     }
 
     private func acceptLoop() {
+        defer { state.withLock { $0.acceptLoopRunning = false } }
         while true {
             let client = accept(listener, nil, nil)
-            guard client >= 0 else { return }
+            guard client >= 0 else {
+                if errno == EINTR { continue }
+                return
+            }
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) {
-                connect(
-                    server, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self),
-                    socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-            guard connected == 0 else {
-                close(client)
-                close(server)
-                continue
-            }
-            let generation = state.withLock { s -> Int in
+            let connected =
+                server >= 0
+                && withUnsafePointer(to: &address) {
+                    connect(
+                        server, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self),
+                        socklen_t(MemoryLayout<sockaddr_in>.size))
+                } == 0
+            let generation = state.withLock { s -> Int? in
+                guard connected, !s.stopped else { return nil }
                 s.generation += 1
-                s.fds.formUnion([client, server])
+                s.connections[s.generation] = (client, server, 2)
                 return s.generation
+            }
+            guard let generation else {
+                // No thread has seen these descriptors: closing them here cannot race.
+                close(client)
+                if server >= 0 { close(server) }
+                if state.withLock({ $0.stopped }) { return }
+                continue
             }
             Thread { [self] in pump(from: client, to: server, generation: generation, checkCut: true) }.start()
             Thread { [self] in pump(from: server, to: client, generation: generation, checkCut: false) }.start()
@@ -81,21 +117,39 @@ final class FaultyProxy: Sendable {
     }
 
     private func pump(from source: Int32, to destination: Int32, generation: Int, checkCut: Bool) {
+        defer { pumpStopped(generation) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             let cut = checkCut && state.withLock { generation <= $0.cutBelow || $0.stopped }
-            if n <= 0 || cut {
-                shutdown(source, Int32(SHUT_RDWR))
-                shutdown(destination, Int32(SHUT_RDWR))
-                return  // fds are closed by stop()
-            }
+            if n <= 0 || cut { return }
             var offset = 0
             while offset < n {
                 let written = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + offset, n - offset) }
                 if written <= 0 { return }
                 offset += written
             }
+        }
+    }
+
+    /// One pump of connection `generation` ended: wake the other one (shutdown), and close both
+    /// descriptors when it was the last.
+    private func pumpStopped(_ generation: Int) {
+        let closing = state.withLock { s -> (client: Int32, server: Int32)? in
+            guard var connection = s.connections[generation] else { return nil }
+            connection.pumps -= 1
+            guard connection.pumps == 0 else {
+                s.connections[generation] = connection
+                shutdown(connection.client, Int32(SHUT_RDWR))  // under the lock, as in stop()
+                shutdown(connection.server, Int32(SHUT_RDWR))
+                return nil
+            }
+            s.connections[generation] = nil
+            return (connection.client, connection.server)
+        }
+        if let closing {
+            close(closing.client)
+            close(closing.server)
         }
     }
 

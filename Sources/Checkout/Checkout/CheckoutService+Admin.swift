@@ -27,6 +27,7 @@ extension CheckoutService {
                     reservations: try products.reservations(db, orderID: orderID),
                     events: try events.events(db, orderID: orderID),
                     history: try orders.history(db, orderID: orderID))
+                try order.addLedgersAfterPayment(db, record: record)
                 try order.loadOutbound(db, orderID: orderID)
                 return order
             }

@@ -74,6 +74,12 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     public var reservations: [ReservationEntry]?
     public var events: [Event]?
     public var history: [HistoryEntry]?
+    /// Detail view only (`AdminOrder+Refunds.swift`): the ledgers after the payment.
+    public var refunds: [RefundEntryView]?
+    public var disputes: [DisputeEntryView]?
+    public var fraudWarnings: [FraudWarningEntryView]?
+    public var refundStatus: String?
+    public var disputeStatus: String?
     /// Customer e-mails and order webhook events (detail view only; `AdminOrder+Outbound.swift`).
     public var customerMessages: [CustomerMessageEntry]?
     public var orderWebhooks: [OrderWebhookEntry]?
@@ -120,6 +126,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case customerId, metadata, paymentIntentId, amountReceived, amountRefunded, fulfillmentReference
         case fulfillmentError, needsAttention, attentionReason, sessions, payments, reservations, events, history
+        case refunds, disputes, fraudWarnings, refundStatus, disputeStatus
         case customerMessages, orderWebhooks
     }
 
@@ -141,6 +148,11 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         try c.encodeIfPresent(reservations, forKey: .reservations)
         try c.encodeIfPresent(events, forKey: .events)
         try c.encodeIfPresent(history, forKey: .history)
+        try c.encodeIfPresent(refundStatus, forKey: .refundStatus)
+        try c.encodeIfPresent(disputeStatus, forKey: .disputeStatus)
+        try c.encodeIfPresent(refunds, forKey: .refunds)
+        try c.encodeIfPresent(disputes, forKey: .disputes)
+        try c.encodeIfPresent(fraudWarnings, forKey: .fraudWarnings)
         try c.encodeIfPresent(customerMessages, forKey: .customerMessages)
         try c.encodeIfPresent(orderWebhooks, forKey: .orderWebhooks)
     }

@@ -31,7 +31,7 @@ public struct OutboxQueue: Sendable {
             UPDATE outbox_jobs j
             SET status = 'running', locked_by = $1,
                 locked_until = now() + make_interval(secs => $3::double precision),
-                attempts = j.attempts + 1, max_attempts = $4, claim_token = gen_random_uuid(), updated_at = now()
+                attempts = j.attempts + 1, max_attempts = $4, claim_token = gen_random_uuid()
             FROM due WHERE j.id = due.id
             RETURNING j.id, j.kind, j.order_id, j.payload, j.attempts, j.max_attempts, j.last_error, j.claim_token,
                       due.was = 'running' AS reclaimed
@@ -52,7 +52,7 @@ public struct OutboxQueue: Sendable {
     public func complete(_ db: Connection, _ job: OutboxJob) throws -> Bool {
         try db.execute(
             """
-            UPDATE outbox_jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = now()
+            UPDATE outbox_jobs SET status = 'done', locked_until = NULL, last_error = NULL
             WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND claim_token = $4 AND status = 'running'
             """, [job.id, job.lockedBy, job.attempt, job.claimToken]) == 1
     }
@@ -63,7 +63,7 @@ public struct OutboxQueue: Sendable {
         try db.execute(
             """
             UPDATE outbox_jobs SET status = 'pending', run_at = now() + make_interval(secs => $4::double precision),
-                locked_by = NULL, locked_until = NULL, last_error = $5, updated_at = now()
+                locked_by = NULL, locked_until = NULL, last_error = $5
             WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND claim_token = $6 AND status = 'running'
             """, [job.id, job.lockedBy, job.attempt, delaySeconds, String(error.prefix(1000)), job.claimToken]) == 1
     }
@@ -72,7 +72,7 @@ public struct OutboxQueue: Sendable {
     public func fail(_ db: Connection, _ job: OutboxJob, error: String) throws -> Bool {
         try db.execute(
             """
-            UPDATE outbox_jobs SET status = 'failed', locked_until = NULL, last_error = $4, updated_at = now()
+            UPDATE outbox_jobs SET status = 'failed', locked_until = NULL, last_error = $4
             WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND claim_token = $5 AND status = 'running'
             """, [job.id, job.lockedBy, job.attempt, String(error.prefix(1000)), job.claimToken]) == 1
     }

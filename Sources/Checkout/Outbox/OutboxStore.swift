@@ -17,7 +17,7 @@ public struct OutboxStore: Sendable {
             """
             INSERT INTO outbox_jobs (kind, order_id, payload, dedupe_key) VALUES ($1, $2, $3::jsonb, $4)
             ON CONFLICT (dedupe_key) DO UPDATE SET status = 'pending', attempts = 0, run_at = now(),
-                payload = EXCLUDED.payload, locked_by = NULL, locked_until = NULL, updated_at = now()
+                payload = EXCLUDED.payload, locked_by = NULL, locked_until = NULL
             WHERE outbox_jobs.status IN ('done', 'failed')
             """, [kind, orderID, try PostgresJSON(encoding: payload), dedupeKey])
     }

@@ -16,7 +16,7 @@ extension ProductStore {
         for (productID, quantity) in Self.quantities(items) {
             let taken = try db.query(
                 """
-                UPDATE products SET stock = stock - $1::integer, updated_at = now()
+                UPDATE products SET stock = stock - $1::integer
                 WHERE id = $2 AND (stock IS NULL OR stock >= $1::integer)
                 RETURNING stock IS NOT NULL AS limited, stock_epoch
                 """, [quantity, productID]
@@ -47,7 +47,7 @@ extension ProductStore {
     public func releaseReservations(_ db: Connection, orderID: UUID) throws {
         let released = try db.query(
             """
-            UPDATE stock_reservations SET status = 'released', updated_at = now()
+            UPDATE stock_reservations SET status = 'released'
             WHERE order_id = $1 AND status = 'reserved'
             RETURNING product_id, quantity, limited, stock_epoch
             """, [orderID]
@@ -60,7 +60,7 @@ extension ProductStore {
         for (productID, quantity, limited, epoch) in released.sorted(by: { $0.0 < $1.0 }) where limited {
             try db.execute(
                 """
-                UPDATE products SET stock = stock + $1::integer, updated_at = now()
+                UPDATE products SET stock = stock + $1::integer
                 WHERE id = $2 AND stock IS NOT NULL AND stock_epoch = $3
                 """, [quantity, productID, epoch])
         }
@@ -70,7 +70,7 @@ extension ProductStore {
     public func commitReservations(_ db: Connection, orderID: UUID) throws {
         try db.execute(
             """
-            UPDATE stock_reservations SET status = 'committed', updated_at = now()
+            UPDATE stock_reservations SET status = 'committed'
             WHERE order_id = $1 AND status = 'reserved'
             """, [orderID])
     }

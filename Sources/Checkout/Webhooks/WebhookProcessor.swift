@@ -111,6 +111,7 @@ public final class WebhookProcessor: Sendable {
             return .ignored(eventID: event.id, reason: reason)
         }
 
+        if let outcome = try applySubscriptionEvent(db, event: event) { return outcome }
         guard var orderEvent = mapping.event else {
             let reason = "event type \(event.type) is not handled"
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
@@ -156,6 +157,7 @@ public final class WebhookProcessor: Sendable {
         }
         let decision = try transitions.apply(
             db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id)
+        try linkSubscription(db, event: event, orderID: orderID)
         switch decision {
         case .transition(_, _, let reason):
             try events.recordResult(db, id: event.id, orderID: orderID, result: "applied", detail: reason)

@@ -11,7 +11,8 @@ import Logging
 struct AccessLogMiddleware: HTTPMiddleware {
     let logger: Logger
     let metrics: Metrics
-    let patterns: RoutePatterns
+    /// The router this middleware is installed on: its matcher names the route (one source of truth).
+    let router: Router
 
     func handle(_ request: HTTPRequest, next: HTTPHandler) throws -> HTTPResponse {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -26,7 +27,9 @@ struct AccessLogMiddleware: HTTPMiddleware {
             response = HTTPError.internalError.response(requestID: request.requestID)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        var route = patterns.label(for: request.path)
+        // The router names the route it dispatched to; a response a middleware answered itself (a 405, a
+        // 429, a preflight) is matched here by the same rule.
+        var route = response.route ?? router.routePattern(for: request) ?? "unmatched"
         if route == "unmatched" {
             // Static pages get one label per folder, so file names do not become metric series.
             for prefix in ["/demo", "/admin"] where request.path == prefix || request.path.hasPrefix(prefix + "/") {
