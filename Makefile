@@ -5,6 +5,8 @@ SHELL := /bin/bash
 
 PG_TEST_DIR ?= .local/pg-test
 PG_DEV_DIR  ?= .local/pg
+# aiosmtpd (the tests' SMTP server) and maildump (`make run`'s mail catcher), pinned: scripts/mail-venv.sh.
+MAIL_VENV   ?= .local/mail-venv
 SWIFT       ?= swift
 # Extra flags for `swift test`, e.g. `make test TEST_FLAGS="--filter PostgresTests"`.
 TEST_FLAGS  ?=
@@ -39,6 +41,7 @@ test: deps
 	export DATABASE_URL="$$(scripts/pg.sh url $(PG_TEST_DIR))"; \
 	export CHECKOUT_PG_DIR="$(CURDIR)/$(PG_TEST_DIR)"; \
 	export CHECKOUT_REPO_ROOT="$(CURDIR)"; \
+	scripts/mail-venv.sh $(MAIL_VENV) && export CHECKOUT_MAIL_PYTHON="$(CURDIR)/$(MAIL_VENV)/bin/python"; \
 	echo "test: Postgres at $$DATABASE_URL"; \
 	rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS); \
 	$(SWIFT) build --build-tests && $(SWIFT) test --skip-build $(TEST_FLAGS) 2>&1 | tee $(TEST_LOGS)/swift.log; \
@@ -111,6 +114,7 @@ demo:
 # itself (own Postgres, stripe-sim, checkoutd on free ports). `make test` runs it too.
 test-browser: deps
 	@scripts/browser-deps.sh >/dev/null 2>&1 || scripts/browser-deps.sh
+	@scripts/mail-venv.sh $(MAIL_VENV)
 	@$(SWIFT) build --product checkoutd && $(SWIFT) build --product stripe-sim
 	@BIN_DIR="$$($(SWIFT) build --show-bin-path)" python3 tests/browser/test_flows.py -v
 

@@ -27,6 +27,9 @@ let package = Package(
             name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // libcurl (Debian: libcurl4-openssl-dev), for SMTP submission with STARTTLS/TLS and AUTH.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // epoll/eventfd/accept4 (not exported by Swift's Glibc module), for HTTPServer's event loop.
         .systemLibrary(name: "CEpoll"),
 
@@ -34,6 +37,8 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "Stripe", dependencies: ["COpenSSL", "BlockingHTTP"], swiftSettings: strict),
+        // Customer e-mail: one message per call through libcurl.
+        .target(name: "SMTP", dependencies: ["CCurl"], swiftSettings: strict),
         // The one blocking URLSession client (Stripe API calls, simulator deliveries, outbound webhooks).
         .target(name: "BlockingHTTP", swiftSettings: strict),
 
@@ -44,12 +49,14 @@ let package = Package(
         // The domain and its HTTP face.
         .target(
             name: "Checkout",
-            dependencies: ["Postgres", "Stripe", "BlockingHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Postgres", "Stripe", "BlockingHTTP", "SMTP", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(
             name: "CheckoutAPI",
             dependencies: [
-                "Checkout", "CheckoutResources", "HTTPServer", "Stripe", "Postgres",
+                "Checkout", "CheckoutResources", "HTTPServer", "Stripe", "Postgres", "SMTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -87,13 +94,14 @@ let package = Package(
             name: "StripeSimulatorTests", dependencies: ["StripeSimulator", "Stripe", "HTTPServer", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "CheckoutTests", dependencies: ["Checkout", "Postgres", "Stripe", "StripeSimulator", "TestSupport"],
+            name: "CheckoutTests",
+            dependencies: ["Checkout", "Postgres", "Stripe", "StripeSimulator", "TestSupport", "SMTP"],
             swiftSettings: strict),
         .testTarget(
             name: "CheckoutAPITests",
             dependencies: [
                 "CheckoutAPI", "Checkout", "CheckoutResources", "StripeSimulator", "Stripe", "HTTPServer", "Postgres",
-                "TestSupport",
+                "TestSupport", "SMTP",
             ],
             swiftSettings: strict),
     ]

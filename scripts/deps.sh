@@ -2,8 +2,8 @@
 # Installs the Debian packages the build and the tests need, only when one is missing.
 # Usage: scripts/deps.sh [extra-package …]
 set -euo pipefail
-# haproxy: the reverse proxy the TRUSTED_PROXIES test puts in front of checkoutd.
-need=(postgresql libpq-dev libssl-dev pkg-config haproxy "$@")
+# libcurl4-openssl-dev: SMTP for customer e-mail (Sources/CCurl). haproxy: the reverse proxy the TRUSTED_PROXIES test puts in front of checkoutd.
+need=(postgresql libpq-dev libssl-dev libcurl4-openssl-dev pkg-config haproxy "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

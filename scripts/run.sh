@@ -14,7 +14,10 @@
 #      (orders whose email has "+fail@" in it fail there, so "needs attention" can be seen), with
 #      short outbox retries (OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_BASE=1, OUTBOX_BACKOFF_MAX=5 unless
 #      set in the environment)
-#   7. prints the URLs; Ctrl-C stops checkoutd, stripe-sim and the supplier (by PID, nothing left behind).
+#   7. unless SMTP_URL is configured: maildump (pinned, .local/mail-venv via scripts/mail-venv.sh) as the
+#      mail catcher for customer e-mail, SMTP on 127.0.0.1:MAIL_SMTP_PORT (1025), web view on
+#      MAIL_WEB_PORT (1080)
+#   8. prints the URLs; Ctrl-C stops checkoutd, stripe-sim, the supplier and maildump (by PID, nothing left behind).
 #
 # Logs: checkoutd on this terminal (LOG_FORMAT=text unless you set it), stripe-sim in .local/logs/.
 set -euo pipefail
@@ -80,7 +83,7 @@ if [ -f "$pidfile" ]; then
   fi
   stale=()
   while read -r pid; do
-    [[ "$pid" =~ ^[0-9]+$ ]] && grep -qaE '(checkoutd|stripe-sim|supplier\.py)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
+    [[ "$pid" =~ ^[0-9]+$ ]] && grep -qaE '(checkoutd|stripe-sim|supplier\.py|maildump)' "/proc/$pid/cmdline" 2>/dev/null && stale+=("$pid")
   done <"$pidfile"
   if [ ${#stale[@]} -gt 0 ]; then
     say "stopping processes left by an earlier run (PIDs ${stale[*]})"
@@ -94,6 +97,10 @@ sim_port=${SIM_PORT:-12111}
 supplier_port=${SUPPLIER_PORT:-12113}
 own_supplier=false
 [ -n "$(setting FULFILLMENT_WEBHOOK_URL)" ] || own_supplier=true
+mail_smtp_port=${MAIL_SMTP_PORT:-1025}
+mail_web_port=${MAIL_WEB_PORT:-1080}
+own_mail=false
+[ -n "$(setting SMTP_URL)" ] || own_mail=true
 
 # --- Stripe: real keys or the simulator -----------------------------------------------------------
 key=$(setting STRIPE_SECRET_KEY)
@@ -107,6 +114,12 @@ fi
 
 if $own_supplier; then
   port_free "$supplier_port" || die "port $supplier_port (demo supplier) is already in use (see: ss -ltnp 'sport = :$supplier_port'). Stop it or use: make run SUPPLIER_PORT=12114"
+fi
+
+if $own_mail; then
+  port_free "$mail_smtp_port" || die "port $mail_smtp_port (maildump SMTP) is already in use. Stop it or use: make run MAIL_SMTP_PORT=1026"
+  port_free "$mail_web_port" || die "port $mail_web_port (maildump web) is already in use. Stop it or use: make run MAIL_WEB_PORT=1081"
+  scripts/mail-venv.sh .local/mail-venv
 fi
 
 # --- Build -----------------------------------------------------------------------------------------
@@ -136,6 +149,12 @@ if $own_supplier; then
   # These win over .env (whose copied .env.example values would take minutes); the environment wins over them.
   export OUTBOX_MAX_ATTEMPTS=${OUTBOX_MAX_ATTEMPTS:-3} OUTBOX_BACKOFF_BASE=${OUTBOX_BACKOFF_BASE:-1}
   export OUTBOX_BACKOFF_MAX=${OUTBOX_BACKOFF_MAX:-5}
+fi
+if $own_mail; then
+  # The local catcher speaks plain SMTP on loopback (allowed without credentials only).
+  export SMTP_URL="smtp://127.0.0.1:$mail_smtp_port" SMTP_STARTTLS=false
+  MAIL_FROM=$(setting MAIL_FROM)
+  export MAIL_FROM=${MAIL_FROM:-Demo Shop <shop@localhost>}
 fi
 if [ -z "$(setting ADMIN_TOKEN)" ]; then
   [ -s .local/admin-token ] || python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >.local/admin-token
@@ -206,6 +225,15 @@ if $own_supplier; then
     { tail -n 20 .local/logs/supplier.log >&2; die "the demo supplier did not start (log: .local/logs/supplier.log)"; }
 fi
 
+if $own_mail; then
+  .local/mail-venv/bin/maildump --foreground --smtp-ip 127.0.0.1 --smtp-port "$mail_smtp_port" \
+    --http-ip 127.0.0.1 --http-port "$mail_web_port" >>.local/logs/maildump.log 2>&1 &
+  pids+=($!)
+  echo "$!" >>"$pidfile"
+  wait_http "http://127.0.0.1:$mail_web_port/" "$!" 60 ||
+    { tail -n 20 .local/logs/maildump.log >&2; die "maildump did not start (log: .local/logs/maildump.log)"; }
+fi
+
 "$bin/checkoutd" serve &
 pids+=($!)
 echo "$!" >>"$pidfile"
@@ -226,12 +254,13 @@ else
 EOF
 fi
 $own_supplier && echo "     supplier     http://localhost:$supplier_port/_supplier/health   (fulfillment stand-in: an email with +fail@ fails)"
+$own_mail && echo "     mail         http://localhost:$mail_web_port/   (maildump: the customer e-mails; give an email at checkout)"
 cat <<EOF
      metrics      http://localhost:$port/metrics      health: /healthz, /readyz   API spec: /openapi.yaml
 EOF
 $real_stripe || echo "     walkthrough  make demo   (in another terminal)"
 cat <<EOF
-   Ctrl-C stops checkoutd$($real_stripe || echo ", stripe-sim")$($own_supplier && echo " and the supplier"); Postgres keeps its data (make db-stop stops it).
+   Ctrl-C stops checkoutd$($real_stripe || echo ", stripe-sim")$($own_supplier && echo ", the supplier")$($own_mail && echo ", maildump"); Postgres keeps its data (make db-stop stops it).
   ──────────────────────────────────────────────────────────────────────────────
 
 EOF
@@ -240,5 +269,5 @@ EOF
 set +e
 wait -n "${pids[@]}"
 status=$?
-say "checkoutd, stripe-sim or the supplier exited (status $status); stopping the rest"
+say "checkoutd, stripe-sim, the supplier or maildump exited (status $status); stopping the rest"
 exit "$status"

@@ -2,6 +2,7 @@ import Checkout
 import Foundation
 import Logging
 import Postgres
+import SMTP
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -45,6 +46,9 @@ extension App {
             NotificationJob(
                 service: services.checkout, url: config.notifyWebhookURL.flatMap { URL(string: $0.reveal()) },
                 timeout: config.outboxHTTPTimeout, adminBaseURL: adminBase, logger: logger),
+            MailJob(
+                service: services.checkout, client: config.outbound.smtp.map(SMTPClient.init(server:)),
+                from: config.outbound.mailFrom ?? MailAddress(address: "checkout@localhost"), logger: logger),
             OrderWebhookJob(
                 url: config.outbound.orderWebhookURL, secret: config.outbound.orderWebhookSecret?.reveal() ?? "",
                 timeout: config.outboxHTTPTimeout, logger: logger),

@@ -1,5 +1,6 @@
 import CheckoutAPI
 import Checkout
+import SMTP
 import Testing
 
 @Suite("AppConfig: outbox worker, reconciler and notification settings")
@@ -147,6 +148,45 @@ extension BackgroundConfigTests {
                 _ = try Self.load(overrides)
             } throws: { error in
                 (error as? ConfigError)?.variable == variable
+            }
+        }
+    }
+}
+
+extension BackgroundConfigTests {
+    @Test("SMTP_URL needs MAIL_FROM; plaintext only to this machine without credentials; never shown")
+    func customerMail() throws {
+        let off = try Self.load([:])
+        #expect(off.outbound.smtp == nil && !off.outbound.settings.customerMessages)
+        let on = try Self.load(["SMTP_URL": "smtps://mailer:pa55word@mail.test", "MAIL_FROM": "Shop <o@shop.test>"])
+        #expect(on.outbound.smtp?.security == .implicitTLS && on.outbound.smtp?.password == "pa55word")
+        #expect(on.outbound.mailFrom?.name == "Shop" && on.outbound.settings.customerMessages)
+        #expect(on.allSecrets.map { $0.reveal() }.contains("pa55word"))
+        #expect(!"\(on.logSummary)".contains("pa55word"))
+        let local = try Self.load([
+            "SMTP_URL": "smtp://127.0.0.1:1025", "SMTP_STARTTLS": "false", "MAIL_FROM": "o@shop.test",
+        ])
+        #expect(local.outbound.smtp?.security == SMTPServer.Security.none)
+        for name in ["SMTP_URL", "SMTP_STARTTLS", "SMTP_CA_FILE", "MAIL_FROM"] {
+            #expect(AppConfig.variables.contains(name))
+        }
+        let bad: [([String: String], String)] = [
+            (["SMTP_URL": "smtp://mail.test"], "MAIL_FROM"),
+            (["SMTP_URL": "smtp://mail.test", "MAIL_FROM": "not an address"], "MAIL_FROM"),
+            (["SMTP_URL": "mail.test", "MAIL_FROM": "o@shop.test"], "SMTP_URL"),
+            (["SMTP_URL": "smtp://u:p@mail.test", "SMTP_STARTTLS": "off", "MAIL_FROM": "o@shop.test"], "SMTP_URL"),
+            (["SMTP_URL": "smtp://mail.test", "SMTP_STARTTLS": "maybe", "MAIL_FROM": "o@shop.test"], "SMTP_STARTTLS"),
+            (
+                ["SMTP_URL": "smtp://mail.test", "SMTP_CA_FILE": "/nonexistent.pem", "MAIL_FROM": "o@shop.test"],
+                "SMTP_CA_FILE"
+            ),
+        ]
+        for (overrides, variable) in bad {
+            #expect {
+                _ = try Self.load(overrides)
+            } throws: { error in
+                guard let error = error as? ConfigError else { return false }
+                return error.variable == variable && !error.message.contains("u:p@")
             }
         }
     }

@@ -7,6 +7,8 @@ The test starts everything itself, on free loopback ports, and stops it again (b
   * the real `stripe-sim` (its hosted page stands in for Stripe Checkout) delivering signed webhooks;
   * the real `checkoutd serve` with the demo enabled and an admin token, fulfilling paid orders through
     `scripts/supplier.py` (which rejects orders whose email has "+fail@" in it) with fast outbox retries;
+  * maildump (the mail catcher `make run` uses, from .local/mail-venv: scripts/mail-venv.sh) receiving the
+    customer e-mail over SMTP;
   * headless Chromium (Debian `chromium` + `chromium-driver`) driven by Python selenium.
 
 Flows (web/README.md "Browser test plan"):
@@ -19,6 +21,7 @@ Flows (web/README.md "Browser test plan"):
      page shows it succeeded and the order refunded in part.
   5. subscription: a mixed cart (coffee club + stickers) → Pay → success page; the simulator's clock moves two
      weeks on → the renewal order appears on the subscription's admin page.
+  6. pay on the storefront with an email → open the mail catcher's web view → the confirmation is there.
 
 Every wait is a WebDriverWait or a deadline-bounded poll; there are no fixed sleeps. Screenshots
 (1280×800) of the storefront, the success page and the admin list go to SCREENSHOT_DIR (default
@@ -185,6 +188,20 @@ class Stack:
             "OUTBOX_MAX_ATTEMPTS": "2", "OUTBOX_BACKOFF_BASE": "0.05", "OUTBOX_BACKOFF_MAX": "0.2",
             "OUTBOX_POLL_INTERVAL": "0.1", "OUTBOX_HTTP_TIMEOUT": "5", "OUTBOX_LEASE_SECONDS": "16",
         })
+
+        # maildump, the mail catcher: checkoutd sends customer e-mail to it in plain SMTP on loopback.
+        mail_python = ROOT / ".local" / "mail-venv" / "bin" / "python"
+        if not mail_python.exists():
+            raise RuntimeError(f"{mail_python} is missing: run scripts/mail-venv.sh (make test-browser does)")
+        smtp_port, web_port = free_port(), free_port()
+        m = Process("maildump", [str(mail_python), str(mail_python.parent / "maildump"), "--foreground",
+                                 "--smtp-ip", "127.0.0.1", "--smtp-port", str(smtp_port),
+                                 "--http-ip", "127.0.0.1", "--http-port", str(web_port)], dict(os.environ), self.cwd)
+        self.processes.append(m)
+        m.wait_for_line(r"Starting smtp server", 60)
+        self.mail = f"http://127.0.0.1:{web_port}"
+        env.update({"SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "SMTP_STARTTLS": "false",
+                    "MAIL_FROM": "Demo Shop <shop@localhost>"})
 
         # stripe-sim on a port it picks itself (its first stdout line says which).
         s = Process("stripe-sim", [str(sim), "--port", "0", "--webhook-url",
@@ -440,6 +457,29 @@ class BrowserFlows(unittest.TestCase):
         detail = self.stack.admin_order(order["id"])
         self.assertIn(detail["status"], ("paid", "confirmed"))
         self.assertEqual({s["id"] for s in detail["sessions"]}, {first, second})
+
+    def test_6_confirmation_email_in_the_mail_catcher(self):
+        d = self.driver
+        self.add_to_cart("sku_mug", email="grace@example.com")
+        session_id = self.pay_button_to_hosted_page()
+        d.find_element(By.ID, "pay").click()
+        self.wait_paid_on_success_page(session_id)
+        number = self.find("order-number").text.strip()
+
+        # The mail catcher's web view lists the confirmation (its page loads the list itself).
+        d.get(self.stack.mail + "/")
+        row = self.wait(lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#messages tr[data-message-id]")
+                                        if "grace@example.com" in r.text and number in r.text), None),
+                        f"the confirmation of {number} in the mail catcher", timeout=60)
+        self.assertIn(f"order {number} confirmed", row.text)
+        row.click()
+        frame = self.wait(lambda d: d.find_element(By.ID, "message-body"), "the message view")
+        d.switch_to.frame(frame)
+        body = self.wait(lambda d: d.find_element(By.TAG_NAME, "body").text or None, "the message text")
+        self.assertIn(number, body)
+        self.assertIn("We received your payment", body)
+        d.switch_to.default_content()
+        self.shot("mail-catcher")
 
     def test_3_admin_needs_attention_and_mark_paid(self):
         st, d = self.stack, self.driver

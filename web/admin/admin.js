@@ -429,6 +429,19 @@ function orderDetail(order, result, reload) {
       (order.events || []).map((ev) => [el('code', {}, text(ev.id)), ev.type, formatTime(ev.stripeCreatedAt), formatTime(ev.receivedAt), ev.detail ? `${ev.result}: ${ev.detail}` : ev.result]),
       'No events received for this order.',
     )),
+    el('section', { class: 'panel', testid: 'customer-messages' }, el('h2', {}, 'Customer e-mails'), table(
+      ['Kind', 'Status', 'Attempts', 'SMTP', 'Last error', 'Sent'],
+      (order.customerMessages || []).map((m) => [
+        m.key ? `${m.kind} (${m.key})` : m.kind, badge(m.status), String(m.attempts),
+        m.smtpCode == null ? '' : String(m.smtpCode), m.lastError || '', m.sentAt ? formatTime(m.sentAt) : '',
+      ]),
+      'No e-mail to the customer (none was due, or SMTP_URL is not set).',
+    )),
+    el('section', { class: 'panel' }, el('h2', {}, 'Order webhooks'), table(
+      ['Event', 'Type', 'Delivery', 'Attempts', 'Last error'],
+      (order.orderWebhooks || []).map((w) => [el('code', {}, text(w.eventId)), w.type, badge(w.status), String(w.attempts), w.lastError || '']),
+      'No order webhook events (ORDER_WEBHOOK_URL is not set, or they were cleaned up).',
+    )),
     el('section', { class: 'panel' }, el('h2', {}, 'History'), table(
       ['At', 'Status', 'Payment', 'Fulfillment', 'Reason', 'Actor'],
       (order.history || []).map((h) => [formatTime(h.at), h.status, h.paymentStatus, h.fulfillmentStatus, h.reason, h.actor]),

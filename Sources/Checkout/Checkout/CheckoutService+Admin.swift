@@ -28,6 +28,7 @@ extension CheckoutService {
                     events: try events.events(db, orderID: orderID),
                     history: try orders.history(db, orderID: orderID))
                 try order.addLedgersAfterPayment(db, record: record)
+                try order.loadOutbound(db, orderID: orderID)
                 return order
             }
         }

@@ -82,6 +82,9 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     public var fraudWarnings: [FraudWarningEntryView]?
     public var refundStatus: String?
     public var disputeStatus: String?
+    /// Customer e-mails and order webhook events (detail view only; `AdminOrder+Outbound.swift`).
+    public var customerMessages: [CustomerMessageEntry]?
+    public var orderWebhooks: [OrderWebhookEntry]?
 
     init(
         _ record: OrderRecord, items: [OrderItemRecord], sessions: [CheckoutSessionRecord]? = nil,
@@ -128,6 +131,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         case fulfillmentError, needsAttention, attentionReason, checkout, sessions, payments, reservations, events,
             history
         case refunds, disputes, fraudWarnings, refundStatus, disputeStatus
+        case customerMessages, orderWebhooks
     }
 
     /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
@@ -154,5 +158,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         try c.encodeIfPresent(refunds, forKey: .refunds)
         try c.encodeIfPresent(disputes, forKey: .disputes)
         try c.encodeIfPresent(fraudWarnings, forKey: .fraudWarnings)
+        try c.encodeIfPresent(customerMessages, forKey: .customerMessages)
+        try c.encodeIfPresent(orderWebhooks, forKey: .orderWebhooks)
     }
 }

@@ -26,6 +26,10 @@ public enum OrderEffect: Sendable, Equatable, Hashable {
     case enqueueFulfillment
     /// Enqueue a `notify` outbox job.
     case enqueueNotification(NotificationKind)
+    /// Record a customer e-mail (`customer_messages`, unique per order, kind and `key`) and its `mail`
+    /// job. ``OrderOutbound`` derives the usual ones from the state change; an input the state does not
+    /// describe names its own (e.g. a renewal with its invoice as `key`).
+    case customerMessage(CustomerMessageKind, key: String)
 }
 
 /// What a `notify` outbox job tells the operators.

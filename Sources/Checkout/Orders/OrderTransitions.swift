@@ -65,6 +65,8 @@ struct OrderTransitions: Sendable {
                 try notify(
                     db, order: order, kind: kind, reason: (next.attentionReason ?? reason) + autoNote,
                     dedupeSuffix: Self.paymentIntentID(of: event))
+            case .customerMessage:
+                break  // recorded with the outbound jobs, after the state is saved
             }
         }
         for intent in duplicates {

@@ -177,6 +177,7 @@ public struct AppConfig: Sendable {
             "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
             "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
             "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET", "AUTO_REFUND_DUPLICATES",
+            "SMTP_URL", "SMTP_STARTTLS", "SMTP_CA_FILE", "MAIL_FROM",
         ] + checkoutTotalsVariables
 
     /// Reads the process environment and `./.env` (when present). The environment wins.

@@ -10,7 +10,7 @@ extension AppConfig {
         var all = [stripeSecretKey, databaseURL] + stripeWebhookSecrets
         if let adminToken { all.append(adminToken) }
         if let notifyWebhookURL { all.append(notifyWebhookURL) }
-        return all
+        return all + outbound.secrets
     }
 
     /// A logger writing through `sink` in this configuration's format and level, with every secret
@@ -33,6 +33,8 @@ extension AppConfig {
             "order_number_prefix": .string(orderNumberPrefix),
             "fulfillment_webhook": .stringConvertible(fulfillmentWebhookURL != nil),
             "notify_webhook": .stringConvertible(notifyWebhookURL != nil),
+            "order_webhook": .stringConvertible(outbound.orderWebhookURL != nil),
+            "smtp": .string(outbound.smtp?.description ?? "off"),
             "reconcile_interval": .stringConvertible(reconcileInterval),
             "version": .string(EmbeddedFiles.version), "commit": .string(EmbeddedFiles.commit),
             "resources": .string(
