@@ -48,7 +48,7 @@ struct OrderQueriesTests {
             Set(object.keys) == [
                 "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal",
                 "items", "customerEmail", "checkoutSessionId", "failureReason", "checkoutTotals", "createdAt",
-                "updatedAt",
+                "updatedAt", "subscription",
             ])
         #expect(object["id"] as? String == checkout.orderID.uuidString.lowercased())
         #expect(object["status"] as? String == "pending_payment")
@@ -68,6 +68,7 @@ struct OrderQueriesTests {
         let publicKeys: Set<String> = [
             "id", "orderNumber", "status", "paymentStatus", "fulfillmentStatus", "currency", "amountTotal", "items",
             "customerEmail", "checkoutSessionId", "failureReason", "checkoutTotals", "createdAt", "updatedAt",
+            "subscription",
         ]
         let adminKeys: Set<String> = [
             "customerId", "metadata", "paymentIntentId", "amountReceived", "amountRefunded", "fulfillmentReference",
@@ -80,7 +81,7 @@ struct OrderQueriesTests {
             Set(detail.keys)
                 == publicKeys.union(adminKeys).union([
                     "sessions", "payments", "reservations", "events", "history", "refunds", "disputes",
-                    "fraudWarnings", "refundStatus", "disputeStatus",
+                    "fraudWarnings", "refundStatus", "disputeStatus", "customerMessages", "orderWebhooks",
                 ]))
         let payment = try #require((detail["payments"] as? [[String: Any]])?.first)
         #expect(payment["kind"] as? String == "stripe" && payment["status"] as? String == "succeeded")
