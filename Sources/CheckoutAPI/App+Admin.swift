@@ -28,6 +28,10 @@ extension App {
         route(.post, "/api/admin/orders/:id/sync", stripeBound: true) { request in
             .json(try checkout.sync(orderID: try Self.orderID(request, "id")))
         }
+        route(.post, "/api/admin/orders/:id/refunds", body: .required, stripeBound: true) { request in
+            let id = try Self.orderID(request, "id")
+            return .json(try checkout.refund(orderID: id, try AdminRefundRequest.parse(request.body)), status: .created)
+        }
         route(.post, "/api/admin/orders/:id/retry-fulfillment") { request in
             .json(try checkout.retryFulfillment(orderID: try Self.orderID(request, "id")))
         }

@@ -45,6 +45,9 @@ extension App {
             NotificationJob(
                 service: services.checkout, url: config.notifyWebhookURL.flatMap { URL(string: $0.reveal()) },
                 timeout: config.outboxHTTPTimeout, adminBaseURL: adminBase, logger: logger),
+            OrderWebhookJob(
+                url: config.outbound.orderWebhookURL, secret: config.outbound.orderWebhookSecret?.reveal() ?? "",
+                timeout: config.outboxHTTPTimeout, logger: logger),
         ]
     }
 

@@ -38,7 +38,7 @@ extension App {
             case .duplicate:
                 metrics.recordWebhook(type: Self.eventType(request.body), result: "duplicate")
                 return .json(bytes: Array(#"{"received":true,"duplicate":true}"#.utf8))
-            case .applied, .noOp, .ignored:
+            case .applied, .noOp, .ignored, .subscriptionEvent:
                 // One log line per event comes from the processor (event id, type, result).
                 metrics.recordWebhook(type: Self.eventType(request.body), result: outcome.result ?? "unknown")
                 return .json(bytes: Array(#"{"received":true}"#.utf8))

@@ -19,15 +19,17 @@ public struct AppServices: Sendable {
             ?? StripeClient(
                 secretKey: config.stripeSecretKey.reveal(), apiBase: config.stripeAPIBase,
                 timeout: .seconds(config.stripeTimeout), maxRetries: config.stripeMaxRetries)
-        let domainConfig = CheckoutConfiguration(
+        var domainConfig = CheckoutConfiguration(
             publicOrigin: config.publicOrigin, sessionTTL: config.checkoutSessionTTL,
             orderNumberPrefix: config.orderNumberPrefix)
+        domainConfig.outbound = config.outbound.settings
         self.checkout = CheckoutService(pool: pool, gateway: stripe, configuration: domainConfig, logger: logger)
         let verifier = WebhookVerifier(
             secrets: config.stripeWebhookSecrets.map { $0.reveal() }, tolerance: config.stripeWebhookTolerance)
         self.webhooks = WebhookProcessor(
             pool: pool, verifier: verifier, logger: logger,
-            livemode: WebhookProcessor.expectedLivemode(secretKey: config.stripeSecretKey.reveal()))
+            livemode: WebhookProcessor.expectedLivemode(secretKey: config.stripeSecretKey.reveal()),
+            outbound: config.outbound.settings)
     }
 
     /// Uses already-built domain objects (tests that need a special gateway or clock).

@@ -84,6 +84,13 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
     public var successURL: String?
     public var cancelURL: String?
     public var livemode: Bool
+    /// `mode=subscription`: the Subscription created when the session completed (nil before; also when
+    /// Stripe sent it expanded, its id).
+    public var subscription: String? = nil
+    /// The Customer (created by subscription-mode sessions on completion).
+    public var customer: String? = nil
+    /// `mode=subscription`: the subscription's first invoice, once the session completed.
+    public var invoice: String? = nil
 
     /// Memberwise, for the simulator and tests.
     public init(
@@ -126,6 +133,7 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         case customerDetails = "customer_details"
         case successURL = "success_url"
         case cancelURL = "cancel_url"
+        case subscription, customer, invoice
     }
 
     private struct CustomerDetails: Codable, Hashable {
@@ -153,6 +161,9 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         successURL = try c.decodeIfPresent(String.self, forKey: .successURL)
         cancelURL = try c.decodeIfPresent(String.self, forKey: .cancelURL)
         livemode = try c.decodeIfPresent(Bool.self, forKey: .livemode) ?? false
+        subscription = try c.decodeExpandableID(forKey: .subscription)
+        customer = try c.decodeExpandableID(forKey: .customer)
+        invoice = try c.decodeExpandableID(forKey: .invoice)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -176,5 +187,8 @@ public struct CheckoutSession: Codable, Sendable, Hashable {
         try c.encode(status, forKey: .status)
         try c.encode(successURL, forKey: .successURL)
         try c.encode(url, forKey: .url)
+        try c.encode(subscription, forKey: .subscription)
+        try c.encode(customer, forKey: .customer)
+        try c.encode(invoice, forKey: .invoice)
     }
 }

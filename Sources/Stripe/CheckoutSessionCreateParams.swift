@@ -1,5 +1,6 @@
 /// What `StripeClient.createCheckoutSession` sends: a `mode=payment` session with inline `price_data`
-/// line items (prices come from our catalog, never from a Stripe Price object).
+/// line items (prices come from our catalog, never from a Stripe Price object), or `mode=subscription`
+/// when a line carries `price_data[recurring]`.
 public struct CheckoutSessionCreateParams: Sendable, Hashable {
     /// One `line_items[i]` entry with inline `price_data`.
     public struct LineItem: Sendable, Hashable {
@@ -11,12 +12,21 @@ public struct CheckoutSessionCreateParams: Sendable, Hashable {
         public var currency: String
         /// `quantity` (≥ 1).
         public var quantity: Int
+        /// `price_data[recurring][interval]` (`day`, `week`, `month`, `year`); nil = a one-time line.
+        public var recurringInterval: String?
+        /// `price_data[recurring][interval_count]`.
+        public var recurringIntervalCount: Int?
 
-        public init(name: String, unitAmount: Int64, currency: String, quantity: Int) {
+        public init(
+            name: String, unitAmount: Int64, currency: String, quantity: Int, recurringInterval: String? = nil,
+            recurringIntervalCount: Int? = nil
+        ) {
             self.name = name
             self.unitAmount = unitAmount
             self.currency = currency
             self.quantity = quantity
+            self.recurringInterval = recurringInterval
+            self.recurringIntervalCount = recurringIntervalCount
         }
     }
 
@@ -33,12 +43,20 @@ public struct CheckoutSessionCreateParams: Sendable, Hashable {
     public var customerEmail: String?
     /// Unix seconds, 30 min – 24 h from now; nil leaves Stripe's default (24 h).
     public var expiresAt: Int64?
+    /// `subscription_data[metadata][…]`, copied onto the Subscription (whose events and invoices carry no
+    /// session metadata). Sent only in `mode=subscription`.
+    public var subscriptionMetadata: [String: String]?
+
+    /// `subscription` when any line is recurring (Stripe bills one-time lines on the first invoice only),
+    /// else `payment`.
+    public var mode: String { lineItems.contains { $0.recurringInterval != nil } ? "subscription" : "payment" }
 
     public init(
         lineItems: [LineItem], successURL: String, cancelURL: String? = nil, clientReferenceID: String? = nil,
         metadata: [String: String] = [:], paymentIntentMetadata: [String: String] = [:],
-        customerEmail: String? = nil, expiresAt: Int64? = nil
+        customerEmail: String? = nil, expiresAt: Int64? = nil, subscriptionMetadata: [String: String]? = nil
     ) {
+        self.subscriptionMetadata = subscriptionMetadata
         self.lineItems = lineItems
         self.successURL = successURL
         self.cancelURL = cancelURL
@@ -52,24 +70,33 @@ public struct CheckoutSessionCreateParams: Sendable, Hashable {
     /// The request parameters exactly as sent (before form encoding).
     public var formParameters: [String: FormValue] {
         var p: [String: FormValue] = [
-            "mode": .string("payment"),
+            "mode": .string(mode),
             "success_url": .string(successURL),
             "line_items": .array(
                 lineItems.map { item in
-                    .dictionary([
-                        "price_data": .dictionary([
-                            "currency": .string(item.currency),
-                            "unit_amount": .int(item.unitAmount),
-                            "product_data": .dictionary(["name": .string(item.name)]),
-                        ]),
-                        "quantity": .int(item.quantity),
-                    ])
+                    var price: [String: FormValue] = [
+                        "currency": .string(item.currency),
+                        "unit_amount": .int(item.unitAmount),
+                        "product_data": .dictionary(["name": .string(item.name)]),
+                    ]
+                    if let interval = item.recurringInterval {
+                        price["recurring"] = .dictionary([
+                            "interval": .string(interval),
+                            "interval_count": .int(Int64(item.recurringIntervalCount ?? 1)),
+                        ])
+                    }
+                    return .dictionary(["price_data": .dictionary(price), "quantity": .int(item.quantity)])
                 }),
         ]
         if let cancelURL { p["cancel_url"] = .string(cancelURL) }
         if let clientReferenceID { p["client_reference_id"] = .string(clientReferenceID) }
         if !metadata.isEmpty { p["metadata"] = .strings(metadata) }
-        if !paymentIntentMetadata.isEmpty {
+        if mode == "subscription" {
+            // Stripe refuses payment_intent_data in subscription mode; the subscription carries the order.
+            if let subscriptionMetadata, !subscriptionMetadata.isEmpty {
+                p["subscription_data"] = .dictionary(["metadata": .strings(subscriptionMetadata)])
+            }
+        } else if !paymentIntentMetadata.isEmpty {
             p["payment_intent_data"] = .dictionary(["metadata": .strings(paymentIntentMetadata)])
         }
         if let customerEmail { p["customer_email"] = .string(customerEmail) }

@@ -100,6 +100,11 @@ public enum EventObject: Codable, Sendable, Hashable {
     case checkoutSession(CheckoutSession)
     case paymentIntent(PaymentIntent)
     case charge(Charge)
+    case refund(Refund)
+    case dispute(Dispute)
+    case earlyFraudWarning(EarlyFraudWarning)
+    case subscription(Subscription)
+    case invoice(Invoice)
     /// An object type we do not model (its `object` string, e.g. `"customer"`); carried, not decoded.
     case other(String)
 
@@ -112,6 +117,11 @@ public enum EventObject: Codable, Sendable, Hashable {
         case "checkout.session": self = .checkoutSession(try CheckoutSession(from: decoder))
         case "payment_intent": self = .paymentIntent(try PaymentIntent(from: decoder))
         case "charge": self = .charge(try Charge(from: decoder))
+        case "refund": self = .refund(try Refund(from: decoder))
+        case "dispute": self = .dispute(try Dispute(from: decoder))
+        case "radar.early_fraud_warning": self = .earlyFraudWarning(try EarlyFraudWarning(from: decoder))
+        case "subscription": self = .subscription(try Subscription(from: decoder))
+        case "invoice": self = .invoice(try Invoice(from: decoder))
         default: self = .other(type)
         }
     }
@@ -121,6 +131,11 @@ public enum EventObject: Codable, Sendable, Hashable {
         case .checkoutSession(let s): try s.encode(to: encoder)
         case .paymentIntent(let p): try p.encode(to: encoder)
         case .charge(let ch): try ch.encode(to: encoder)
+        case .refund(let r): try r.encode(to: encoder)
+        case .dispute(let d): try d.encode(to: encoder)
+        case .earlyFraudWarning(let w): try w.encode(to: encoder)
+        case .subscription(let sub): try sub.encode(to: encoder)
+        case .invoice(let invoice): try invoice.encode(to: encoder)
         case .other(let type):
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(type, forKey: .object)
@@ -133,6 +148,11 @@ public enum EventObject: Codable, Sendable, Hashable {
         case .checkoutSession: return "checkout.session"
         case .paymentIntent: return "payment_intent"
         case .charge: return "charge"
+        case .refund: return "refund"
+        case .dispute: return "dispute"
+        case .earlyFraudWarning: return "radar.early_fraud_warning"
+        case .subscription: return "subscription"
+        case .invoice: return "invoice"
         case .other(let t): return t
         }
     }

@@ -16,6 +16,8 @@ struct SessionCreateRequest: Sendable, Equatable {
         var unitAmount: Int64
         var currency: String
         var quantity: Int64
+        /// `price_data[recurring]` (subscription mode).
+        var recurring: Recurring? = nil
     }
 
     var mode: String
@@ -31,6 +33,8 @@ struct SessionCreateRequest: Sendable, Equatable {
     var amountTotal: Int64
     /// Session fields that echo a parameter as given (`locale`, `submit_type`, …), in wire form.
     var echoed: [String: Wire] = [:]
+    /// `subscription_data[metadata]` (subscription mode).
+    var subscriptionMetadata: [String: String] = [:]
 
     /// Parameters that only choose among fixed values, with the values Stripe accepts for the pinned
     /// version (https://docs.stripe.com/api/checkout/sessions/create). stripe-sim renders one hosted page
@@ -50,10 +54,12 @@ struct SessionCreateRequest: Sendable, Equatable {
     static let topLevelKeys: Set<String> = [
         "mode", "line_items", "success_url", "cancel_url", "client_reference_id", "metadata",
         "payment_intent_data", "customer_email", "expires_at", "payment_method_types", "expand", "locale",
-        "submit_type", "ui_mode", "allow_promotion_codes", "billing_address_collection",
+        "submit_type", "ui_mode", "allow_promotion_codes", "billing_address_collection", "subscription_data",
     ]
     static let lineItemKeys: Set<String> = ["price_data", "quantity", "price"]
-    static let priceDataKeys: Set<String> = ["currency", "unit_amount", "product_data", "unit_amount_decimal"]
+    static let priceDataKeys: Set<String> = [
+        "currency", "unit_amount", "product_data", "unit_amount_decimal", "recurring",
+    ]
     static let productDataKeys: Set<String> = ["name", "description", "images", "metadata"]
     static let paymentIntentDataKeys: Set<String> = ["metadata", "description", "receipt_email", "capture_method"]
 
@@ -162,8 +168,8 @@ struct SessionCreateRequest: Sendable, Equatable {
         guard ["payment", "setup", "subscription"].contains(mode) else {
             throw invalid("mode", "Invalid mode: must be one of payment, setup, or subscription")
         }
-        guard mode == "payment" else {
-            throw invalid("mode", "stripe-sim supports mode=payment only")
+        guard mode == "payment" || mode == "subscription" else {
+            throw invalid("mode", "stripe-sim supports mode=payment and mode=subscription only")
         }
         guard let lineItemsValue = p["line_items"] else { throw missing("line_items") }
         guard let rawItems = lineItemsValue.arrayValue else {
@@ -236,8 +242,12 @@ struct SessionCreateRequest: Sendable, Equatable {
                     "\(base)[quantity]", "This value must be greater than or equal to 1.",
                     code: "parameter_invalid_integer")
             }
-            items.append(LineItem(name: name, unitAmount: unitAmount, currency: currency, quantity: quantity))
+            items.append(
+                LineItem(
+                    name: name, unitAmount: unitAmount, currency: currency, quantity: quantity,
+                    recurring: try recurring(price["recurring"], param: "\(base)[price_data][recurring]")))
         }
+        try checkLines(items, mode: mode)
         guard let first = items.first else {
             throw invalid("line_items", "line_items must contain at least one item.", code: "parameter_invalid_empty")
         }
@@ -263,6 +273,7 @@ struct SessionCreateRequest: Sendable, Equatable {
         }
         let metadata = try metadata(p["metadata"], param: "metadata")
         var piMetadata: [String: String] = [:]
+        let subscriptionMetadata = try subscriptionData(p, mode: mode)
         if let pid = p["payment_intent_data"] {
             guard let dict = pid.dictionaryValue else { throw invalid("payment_intent_data", "Invalid hash") }
             try unknownKeys(dict, allowed: paymentIntentDataKeys, prefix: "payment_intent_data")
@@ -314,6 +325,7 @@ struct SessionCreateRequest: Sendable, Equatable {
             clientReferenceID: clientReferenceID, metadata: metadata, paymentIntentMetadata: piMetadata,
             customerEmail: email, expiresAt: expiresAt, currency: first.currency, amountTotal: total)
         request.echoed = echoed
+        request.subscriptionMetadata = subscriptionMetadata
         return request
     }
 }

@@ -21,6 +21,8 @@ struct SimulatorState {
         var chargeID: String?
         /// Decline messages shown on the hosted page.
         var lastDecline: String?
+        /// `subscription_data[metadata]` (subscription mode), copied onto the subscription.
+        var subscriptionMetadata: [String: String] = [:]
     }
 
     /// A session's line item as `GET /v1/checkout/sessions/:id/line_items` lists it.
@@ -39,6 +41,11 @@ struct SimulatorState {
         var paymentIntentID: String?
         var currency: String?
         var created: Int64
+        /// `pending`, `succeeded`, `failed`, `canceled`.
+        var status: String = "succeeded"
+        var reason: String?
+        var failureReason: String?
+        var metadata: [String: String] = [:]
     }
 
     /// A generated event: its JSON body is fixed at creation (re-deliveries send the same bytes, re-signed).
@@ -80,7 +87,13 @@ struct SimulatorState {
     var paymentIntents: [String: PaymentIntent] = [:]
     var charges: [String: Charge] = [:]
     var refunds: [String: RefundRecord] = [:]
+    /// Customers, subscriptions and invoices (subscription mode; `StripeSimulator+Billing.swift`).
+    var billing = SimulatorBilling()
     var refundOrder: [String] = []
+    /// New refunds stay `pending` until the control API settles them (`/_sim/refunds/pending`).
+    var refundsStayPending = false
+    var disputes: [String: Dispute] = [:]
+    var fraudWarnings: [String: EarlyFraudWarning] = [:]
     var events: [String: EventRecord] = [:]
     var eventOrder: [String] = []
     var idempotency: [String: IdempotencyRecord] = [:]

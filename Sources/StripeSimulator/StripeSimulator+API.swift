@@ -196,7 +196,8 @@ extension StripeSimulator {
             }
             let record = SimulatorState.SessionRecord(
                 session: session, lineItems: request.lineItems, paymentIntentMetadata: request.paymentIntentMetadata,
-                requestedEmail: request.customerEmail, storedLineItems: stored, echoed: request.echoed)
+                requestedEmail: request.customerEmail, storedLineItems: stored, echoed: request.echoed,
+                subscriptionMetadata: request.subscriptionMetadata)
             s.sessions[id] = record
             s.sessionOrder.append(id)
             s.earliestOpenExpiry = min(s.earliestOpenExpiry ?? request.expiresAt, request.expiresAt)

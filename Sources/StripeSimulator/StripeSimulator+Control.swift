@@ -95,7 +95,9 @@ extension StripeSimulator {
     public func pay(sessionID id: String, email: String? = nil) throws(StripeAPIError) -> SimulatorActionResult {
         try control { (s: inout SimulatorState) throws(StripeAPIError) in
             var r = try openRecord(s, id)
-            var events = succeedPayment(&r, &s)
+            // Subscription mode: no PaymentIntent on the session; the first invoice is paid instead.
+            var events =
+                r.session.mode == "subscription" ? startSubscription(&r, &s, email: email) : succeedPayment(&r, &s)
             r.session.status = .complete
             r.session.url = nil
             r.session.customerEmail = email ?? r.session.customerEmail ?? "customer@example.test"
@@ -216,8 +218,9 @@ extension StripeSimulator {
         }
     }
 
-    /// Refunds `amount` (default: all that is left) of a paid session's charge: `charge.refunded` with the
-    /// cumulative `amount_refunded` (`refunded` true once it reaches `amount`).
+    /// Refunds `amount` (default: all that is left) of a paid session's charge (as the dashboard would):
+    /// `refund.created` (succeeded), then `charge.refunded` with the cumulative `amount_refunded`
+    /// (`refunded` true once it reaches `amount`).
     public func refund(sessionID id: String, amount: Int64? = nil) throws(StripeAPIError) -> SimulatorActionResult {
         try control { (s: inout SimulatorState) throws(StripeAPIError) in
             guard let r = s.sessions[id] else { throw Self.noSuchSession(id) }
@@ -239,8 +242,9 @@ extension StripeSimulator {
                 currency: charge.currency, created: now(s))
             s.refunds[refund.id] = refund
             s.refundOrder.append(refund.id)
+            let created = emit(&s, type: "refund.created", object: .refund(Self.refundObject(refund)), request: nil)
             let e = emit(&s, type: "charge.refunded", object: .charge(charge), request: nil)
-            return SimulatorActionResult(session: r.session, events: [e])
+            return SimulatorActionResult(session: r.session, events: [created, e])
         }
     }
 
@@ -290,6 +294,11 @@ extension StripeSimulator {
         case .checkoutSession(let x): objectId = x.id
         case .paymentIntent(let x): objectId = x.id
         case .charge(let x): objectId = x.id
+        case .refund(let x): objectId = x.id
+        case .dispute(let x): objectId = x.id
+        case .earlyFraudWarning(let x): objectId = x.id
+        case .subscription(let x): objectId = x.id
+        case .invoice(let x): objectId = x.id
         case .other: objectId = nil
         }
         return SimulatorEventSummary(
@@ -403,6 +412,7 @@ extension StripeSimulator {
         state.withLock { s in
             s.clockOffset += max(0, seconds)
             sweepExpired(&s)
+            runDueRenewals(&s)
         }
         wake.signal()
     }

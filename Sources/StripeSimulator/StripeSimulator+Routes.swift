@@ -42,9 +42,12 @@ extension StripeSimulator {
         r.get("/v1/refunds/:id") { [self] req in
             http(retrieveRefund(authorization: req.headers["Authorization"], id: id(req)))
         }
+        addRefundRoutes(r)
         r.get("/v1/events/:id") { [self] req in
             http(retrieveEvent(authorization: req.headers["Authorization"], id: id(req)))
         }
+
+        addBillingRoutes(r)  // subscriptions, invoices, customers (StripeSimulator+BillingAPI.swift)
 
         // The hosted checkout page.
         r.get("/pay/:id") { [self] req in http(hostedPage(id: req.pathParameters["id"] ?? "")) }
@@ -227,7 +230,7 @@ extension StripeSimulator {
         var data: [T]
     }
 
-    private func id(_ req: HTTPRequest) -> String { req.pathParameters["id"] ?? "" }
+    func id(_ req: HTTPRequest) -> String { req.pathParameters["id"] ?? "" }
 
     /// A GET's query string as form bytes (Stripe's clients send list parameters there).
     static func query(_ req: HTTPRequest) -> [UInt8] {
@@ -236,7 +239,7 @@ extension StripeSimulator {
     }
 
     /// A control body; an empty body is `{}`.
-    private func body<T: Decodable>(_ req: HTTPRequest) throws(HTTPError) -> T {
+    func body<T: Decodable>(_ req: HTTPRequest) throws(HTTPError) -> T {
         if req.body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) {
             do {
                 return try JSONDecoder().decode(T.self, from: Data("{}".utf8))

@@ -48,7 +48,7 @@ extension StripeSimulator {
             "custom_text": [
                 "after_submit": nil, "shipping_address": nil, "submit": nil, "terms_of_service_acceptance": nil,
             ],
-            "customer": nil,
+            "customer": .text(s.customer),
             "customer_account": nil,
             "customer_creation": "if_required",
             "customer_details": customerDetails,
@@ -56,7 +56,7 @@ extension StripeSimulator {
             "discounts": [],
             "expires_at": .number(s.expiresAt),
             "integration_identifier": nil,
-            "invoice": nil,
+            "invoice": .text(s.invoice),
             "invoice_creation": [
                 "enabled": false,
                 "invoice_data": [
@@ -87,7 +87,7 @@ extension StripeSimulator {
             "shipping_options": [],
             "status": .text(s.status.rawValue),
             "submit_type": nil,
-            "subscription": nil,
+            "subscription": .text(s.subscription),
             "success_url": .text(s.successURL),
             "total_details": ["amount_discount": 0, "amount_shipping": 0, "amount_tax": 0],
             "ui_mode": "hosted_page",
@@ -280,13 +280,17 @@ extension StripeSimulator {
                 ],
                 "type": "card",
             ],
-            "metadata": [:],
+            "failure_balance_transaction": r.status == "failed"
+                ? .text("txn_f" + r.id.dropFirst("re_".count)) : nil,
+            "failure_reason": .text(r.failureReason),
+            "metadata": .map(r.metadata),
             "payment_intent": .text(r.paymentIntentID),
             "payment_method": .text(Self.paymentMethodID(charge: r.chargeID)),
-            "reason": nil,
+            "pending_reason": r.status == "pending" ? "processing" : nil,
+            "reason": .text(r.reason),
             "receipt_number": nil,
             "source_transfer_reversal": nil,
-            "status": "succeeded",
+            "status": .text(r.status),
             "transfer_reversal": nil,
         ]
     }
@@ -302,6 +306,16 @@ extension StripeSimulator {
             return wire(session: record)
         case .paymentIntent(let pi): return wire(paymentIntent: pi)
         case .charge(let c): return wire(charge: c)
+        case .refund(let r):
+            return wire(
+                refund: SimulatorState.RefundRecord(
+                    id: r.id, amount: r.amount, chargeID: r.charge ?? "", paymentIntentID: r.paymentIntent,
+                    currency: r.currency, created: r.created ?? 0, status: r.status.rawValue, reason: r.reason,
+                    failureReason: r.failureReason, metadata: r.metadata))
+        case .dispute(let d): return wire(dispute: d)
+        case .earlyFraudWarning(let w): return wire(fraudWarning: w)
+        case .subscription(let sub): return wire(subscription: sub, s)
+        case .invoice(let invoice): return wire(invoice: invoice)
         case .other(let type): return ["object": .text(type)]
         }
     }

@@ -115,3 +115,39 @@ extension BackgroundConfigTests {
         #expect(try Self.load(["STRIPE_API_BASE": "http://127.0.0.1:12111"]).stripeAPIBase.scheme == "http")
     }
 }
+
+extension BackgroundConfigTests {
+    @Test("ORDER_WEBHOOK_URL needs a secret of 16+ characters, https in production; unset writes no jobs")
+    func orderWebhook() throws {
+        let off = try Self.load([:])
+        #expect(off.outbound.orderWebhookURL == nil)
+        #expect(!off.outbound.settings.orderWebhooks)
+        let on = try Self.load([
+            "ORDER_WEBHOOK_URL": "http://erp.test/hooks", "ORDER_WEBHOOK_SECRET": "0123456789abcdef",
+        ])
+        #expect(on.outbound.orderWebhookURL?.absoluteString == "http://erp.test/hooks")
+        #expect(on.outbound.orderWebhookSecret?.reveal() == "0123456789abcdef")
+        #expect(on.outbound.settings.orderWebhooks)
+        #expect("\(on.outbound)".contains("0123456789abcdef") == false)
+        for name in ["ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET"] { #expect(AppConfig.variables.contains(name)) }
+        let lonely = try Self.load(["ORDER_WEBHOOK_SECRET": "0123456789abcdef"])
+        #expect(lonely.warnings.contains { $0.hasPrefix("ORDER_WEBHOOK_SECRET is set but") })
+        let bad: [([String: String], String)] = [
+            (["ORDER_WEBHOOK_URL": "http://erp.test/hooks"], "ORDER_WEBHOOK_SECRET"),
+            (["ORDER_WEBHOOK_URL": "http://erp.test/hooks", "ORDER_WEBHOOK_SECRET": "short"], "ORDER_WEBHOOK_SECRET"),
+            (["ORDER_WEBHOOK_URL": "ftp://erp.test", "ORDER_WEBHOOK_SECRET": "0123456789abcdef"], "ORDER_WEBHOOK_URL"),
+            (
+                Self.production.merging([
+                    "ORDER_WEBHOOK_URL": "http://erp.test/hooks", "ORDER_WEBHOOK_SECRET": "0123456789abcdef",
+                ]) { _, n in n }, "ORDER_WEBHOOK_URL"
+            ),
+        ]
+        for (overrides, variable) in bad {
+            #expect {
+                _ = try Self.load(overrides)
+            } throws: { error in
+                (error as? ConfigError)?.variable == variable
+            }
+        }
+    }
+}

@@ -388,13 +388,17 @@ struct EndToEndTests {
         _ = try s.sim.pay(sessionID: sessionID)
         try s.waitForOrder(orderID, "paid") { $0["paymentStatus"] as? String == "paid" }
         _ = try s.app.request("GET", "/api/admin/orders", headers: [("Authorization", "Bearer wrong")])
+        // The webhook's line is written after its transaction commits, so the order can read as paid a
+        // moment before the line is there: wait for it rather than race it.
+        let isProcessedLine = { (line: String) in
+            line.contains("\"msg\":\"webhook processed\"") && line.contains("checkout.session.completed")
+        }
+        #expect(eventually { s.app.logs.lines.contains(where: isProcessedLine) })
         let logs = s.app.logs.lines.joined(separator: "\n")
         #expect(!logs.isEmpty)
         // The domain's line about the webhook carries the id of the HTTP request that delivered it.
         let processed = try #require(
-            s.app.logs.lines.first {
-                $0.contains("\"msg\":\"webhook processed\"") && $0.contains("checkout.session.completed")
-            })
+            s.app.logs.lines.first(where: isProcessedLine))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(processed.utf8)) as? [String: Any])
         let requestID = try #require(object["request_id"] as? String)
         #expect(

@@ -79,7 +79,8 @@ struct OpenAPISpecTests {
             "GET /api/products", "POST /api/admin/orders/:id/cancel",
             "GET /api/admin/orders", "GET /api/admin/orders/:id", "POST /api/admin/orders/:id/retry-session",
             "POST /api/admin/orders/:id/mark-paid", "POST /api/admin/orders/:id/sync",
-            "POST /api/admin/orders/:id/retry-fulfillment", "GET /api/admin/products", "PUT /api/admin/products/:id",
+            "POST /api/admin/orders/:id/retry-fulfillment", "POST /api/admin/orders/:id/refunds",
+            "GET /api/admin/products", "PUT /api/admin/products/:id",
             "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         ]
         #expect(openAPIOperations(yaml) == expected)

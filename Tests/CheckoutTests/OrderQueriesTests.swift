@@ -77,7 +77,10 @@ struct OrderQueriesTests {
                 as? [String: Any])
         #expect(
             Set(detail.keys)
-                == publicKeys.union(adminKeys).union(["sessions", "payments", "reservations", "events", "history"]))
+                == publicKeys.union(adminKeys).union([
+                    "sessions", "payments", "reservations", "events", "history", "refunds", "disputes",
+                    "fraudWarnings", "refundStatus", "disputeStatus",
+                ]))
         let payment = try #require((detail["payments"] as? [[String: Any]])?.first)
         #expect(payment["kind"] as? String == "stripe" && payment["status"] as? String == "succeeded")
         let reservation = try #require((detail["reservations"] as? [[String: Any]])?.first)

@@ -14,7 +14,9 @@ Flows (web/README.md "Browser test plan"):
   2. declined card → Cancel → cancel page → Retry payment → a new hosted page → Pay → paid;
   3. admin: wrong token refused → sign in → needs-attention filter (a fulfillment the supplier kept
      rejecting, and an order paid after an admin cancelled it) → order detail → mark-paid refused (already
-     paid) → supplier healed → Retry fulfillment → confirmed; a declined order found by search → mark-paid.
+     paid) → supplier healed → Retry fulfillment → confirmed; a declined order found by search → mark-paid;
+  4. admin refunds part of a paid order (confirm step) → the refund shows pending → Stripe settles it → the
+     page shows it succeeded and the order refunded in part.
 
 Every wait is a WebDriverWait or a deadline-bounded poll; there are no fixed sleeps. Screenshots
 (1280×800) of the storefront, the success page and the admin list go to SCREENSHOT_DIR (default
@@ -526,6 +528,48 @@ class BrowserFlows(unittest.TestCase):
         history = st.admin_order(b["orderId"])["history"]
         self.assertTrue(any("bank transfer ref 77-1121" in (h.get("reason") or "") and (h.get("actor") or "")
                             .startswith("admin") for h in history), history)
+
+    def test_4_admin_refunds_part_and_sees_it_settle(self):
+        st, d = self.stack, self.driver
+        # A paid order; refunds made now stay pending at Stripe until the simulator settles them.
+        status, order = st.api("POST", "/api/payments/create-checkout-session",
+                               {"items": [{"productId": "sku_poster", "quantity": 1}], "customerEmail": "lin@example.com"})
+        self.assertEqual(status, 201, order)
+        self.assertEqual(st.sim_call("POST", f"/_sim/sessions/{order['id']}/pay", {})[0], 200)
+        st.await_webhooks()
+        paid = st.await_order(order["orderId"], lambda o: o["status"] in ("paid", "confirmed"), "paid")
+        self.assertEqual(st.sim_call("POST", "/_sim/refunds/pending", {"pending": True})[0], 200)
+        self.addCleanup(lambda: st.sim_call("POST", "/_sim/refunds/pending", {"pending": False}))
+        part = paid["amountReceived"] // 2
+
+        d.get(st.base + "/admin/")
+        self.visible("admin-token-input").send_keys(ADMIN_TOKEN)
+        self.find("admin-token-submit").click()
+        self.wait(lambda d: d.find_elements(*by_testid("order-row")), "the orders table")
+        d.get(st.base + f"/admin/#/orders/{order['orderId']}")
+        self.wait(lambda d: self.find("detail-order-number").text == order["orderNumber"], "the order's detail")
+
+        # Refund part of it: the first click only asks; the confirm sends it.
+        self.visible("refund-amount").send_keys(str(part))
+        self.find("refund-note").send_keys("one poster arrived torn")
+        self.find("refund-button").click()
+        self.assertIn("refund", self.visible("refund-confirm-text").text)
+        self.assertEqual(st.admin_order(order["orderId"]).get("refunds"), [], "nothing sent before the confirm")
+        self.find("refund-confirm-button").click()
+        self.visible("action-ok")
+        self.wait_status("refund-status", ("pending",))
+        self.wait_status("detail-refund-status", ("pending",))
+
+        # Stripe settles it; the page shows it succeeded and the amount refunded.
+        refund = st.admin_order(order["orderId"])["refunds"][0]
+        self.assertEqual((refund["amount"], refund["status"], refund["requestedBy"]), (part, "pending", "admin"))
+        self.assertEqual(st.sim_call("POST", f"/_sim/refunds/{refund['id']}/succeed", {})[0], 200)
+        st.await_webhooks()
+        st.await_order(order["orderId"], lambda o: o["amountRefunded"] == part, "refunded in part")
+        d.refresh()
+        self.wait_status("refund-status", ("succeeded",))
+        self.wait_status("detail-refund-status", ("partial",))
+        self.wait_status("detail-status", ("paid", "confirmed"))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ RESOURCES = {
     "payment_intent": ("stripe.PaymentIntent", "payment_intent.json"),
     "charge": ("stripe.Charge", "charge.json"),
     "refund": ("stripe.Refund", "refund.json"),
+    "subscription": ("stripe.Subscription", "subscription.json"),
+    "invoice": ("stripe.Invoice", "invoice.json"),
+    "customer": ("stripe.Customer", "customer.json"),
 }
 MAX_DEPTH = 3
 
@@ -71,7 +74,9 @@ def type_schema(ann, example, depth):
                 if key in s:
                     merged[key] = s[key]
         if any("const" in s for s in schemas) and kinds == ["string"] and len(schemas) == 1:
-            merged["const"] = schemas[0]["const"]
+            # A nullable single-value literal is that value or null (a bare `const` would refuse null).
+            merged["enum" if nullable else "const"] = (
+                [schemas[0]["const"], None] if nullable else schemas[0]["const"])
         if nullable:
             kinds.append("null")
         if kinds:

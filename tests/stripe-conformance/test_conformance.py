@@ -363,7 +363,8 @@ class Conformance(unittest.TestCase):
             self.assertEqual(API_VERSION, payload["api_version"])
             obj = payload["data"]["object"]
             schema = {"checkout.session": "checkout.session", "payment_intent": "payment_intent",
-                      "charge": "charge"}[obj["object"]]
+                      "charge": "charge", "refund": "refund", "subscription": "subscription",
+                      "invoice": "invoice"}[obj["object"]]
             check_shape(self, obj, schema)
             self.assertEqual(event.id, payload["id"])
             out.append(payload)
@@ -396,7 +397,8 @@ class Conformance(unittest.TestCase):
                                                             charge.payment_intent))
 
         self.assertEqual(200, self.sim.control("POST", f"/_sim/sessions/{s.id}/refund", {"amount": 1000})[0])
-        refunded = self.deliveries(1)[0]
+        created, refunded = self.deliveries(2)
+        self.assertEqual(("refund.created", "succeeded"), (created["type"], created["data"]["object"]["status"]))
         self.assertEqual(("charge.refunded", 1000, False), (refunded["type"], refunded["data"]["object"]["amount_refunded"],
                                                             refunded["data"]["object"]["refunded"]))
         refunds = stripe.Refund.list(payment_intent=pi.id)
@@ -408,6 +410,58 @@ class Conformance(unittest.TestCase):
 
         event = stripe.Event.retrieve(completed["id"])
         self.assertEqual(completed, raw(event))
+
+    def test_refunds_created_validated_pending_then_failed(self):
+        s = stripe.checkout.Session.create(**storefront_params(), idempotency_key="refund-pay")
+        self.assertEqual(200, self.sim.control("POST", f"/_sim/sessions/{s.id}/pay")[0])
+        self.deliveries(3)
+        pi = stripe.checkout.Session.retrieve(s.id).payment_intent
+
+        refund = stripe.Refund.create(payment_intent=pi, amount=1200, reason="requested_by_customer",
+                                      metadata={"order_id": "o-1"}, idempotency_key="refund-1")
+        check_shape(self, raw(refund), "refund")
+        self.assertEqual((1200, "succeeded", "requested_by_customer", pi),
+                         (refund.amount, refund.status, refund.reason, refund.payment_intent))
+        created, charge_refunded = self.deliveries(2)
+        self.assertEqual(("refund.created", "charge.refunded"), (created["type"], charge_refunded["type"]))
+        self.assertEqual(("req_", "refund-1"), (created["request"]["id"][:4], created["request"]["idempotency_key"]))
+        self.assertEqual(1200, charge_refunded["data"]["object"]["amount_refunded"])
+        # The same key and parameters replay the same refund; other parameters are an idempotency error.
+        again = stripe.Refund.create(payment_intent=pi, amount=1200, reason="requested_by_customer",
+                                     metadata={"order_id": "o-1"}, idempotency_key="refund-1")
+        self.assertEqual(refund.id, again.id)
+        self.refused(stripe.IdempotencyError,
+                     lambda: stripe.Refund.create(payment_intent=pi, amount=1300, idempotency_key="refund-1"),
+                     status=400, code=None, param=None, type_="idempotency_error")
+        # More than what is left, an unknown reason, an unknown intent.
+        self.refused(stripe.InvalidRequestError, lambda: stripe.Refund.create(payment_intent=pi, amount=2101),
+                     status=400, code=None, param="amount")
+        self.refused(stripe.InvalidRequestError,
+                     lambda: stripe.Refund.create(payment_intent=pi, amount=1, reason="changed_mind"),
+                     status=400, code=None, param="reason")
+        self.refused(stripe.InvalidRequestError, lambda: stripe.Refund.create(payment_intent="pi_missing"),
+                     status=404, code="resource_missing", param="payment_intent")
+
+        # A refund held pending, then failed: refund.created (pending), refund.updated + refund.failed.
+        self.assertEqual(200, self.sim.control("POST", "/_sim/refunds/pending", {"pending": True})[0])
+        pending = stripe.Refund.create(payment_intent=pi, idempotency_key="refund-2")
+        self.assertEqual((2100, "pending"), (pending.amount, pending.status))
+        check_shape(self, raw(pending), "refund")
+        self.deliveries(2)
+        self.refused(stripe.InvalidRequestError, lambda: stripe.Refund.create(payment_intent=pi, amount=1),
+                     status=400, code="charge_already_refunded", param=None)
+        status, _ = self.sim.control("POST", f"/_sim/refunds/{pending.id}/fail", {"failureReason": "insufficient_funds"})
+        self.assertEqual(200, status)
+        updated, failed = self.deliveries(2)
+        self.assertEqual(("refund.updated", "refund.failed"), (updated["type"], failed["type"]))
+        self.assertEqual(("failed", "insufficient_funds"),
+                         (failed["data"]["object"]["status"], failed["data"]["object"]["failure_reason"]))
+        retrieved = stripe.Refund.retrieve(pending.id)
+        check_shape(self, raw(retrieved), "refund")
+        self.assertEqual("failed", retrieved.status)
+        # What failed can be refunded again.
+        self.assertEqual(200, self.sim.control("POST", "/_sim/refunds/pending", {"pending": False})[0])
+        self.assertEqual("succeeded", stripe.Refund.create(payment_intent=pi, amount=2100).status)
 
     def test_expire_via_the_api_carries_the_request_in_the_event(self):
         s = stripe.checkout.Session.create(**storefront_params())
@@ -478,4 +532,6 @@ class Conformance(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # Subscription mode, subscriptions, invoices and customers run in the same suite (their own simulator).
+    from test_conformance_billing import BillingConformance  # noqa: F401
     unittest.main()

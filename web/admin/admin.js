@@ -383,6 +383,7 @@ function orderDetail(order, result, reload) {
       ? el('p', { class: 'alert error', testid: 'detail-attention' }, 'Needs attention', order.attentionReason || order.fulfillmentError ? `: ${order.attentionReason || order.fulfillmentError}` : '')
       : null,
     actions,
+    ...afterPaymentSections(order, act),
     el('div', { class: 'grid2' },
       el('section', { class: 'panel' }, el('h2', {}, 'Order'), details([
         ['Id', order.id],

@@ -15,19 +15,24 @@ public struct Product: Sendable, Equatable, Encodable {
     public var active: Bool
     /// Units available; nil = unlimited.
     public var stock: Int?
+    /// A recurring price (billed every `intervalCount` × `interval`); nil = a one-time price.
+    public var recurring: RecurringPrice?
 
-    public init(id: String, title: String, unitAmount: Int64, currency: String, active: Bool = true, stock: Int? = nil)
-    {
+    public init(
+        id: String, title: String, unitAmount: Int64, currency: String, active: Bool = true, stock: Int? = nil,
+        recurring: RecurringPrice? = nil
+    ) {
         self.id = id
         self.title = title
         self.unitAmount = unitAmount
         self.currency = currency
         self.active = active
         self.stock = stock
+        self.recurring = recurring
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, title, unitAmount, currency, active, stock
+        case id, title, unitAmount, currency, active, stock, recurring
     }
 
     /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
@@ -39,13 +44,15 @@ public struct Product: Sendable, Equatable, Encodable {
         try container.encode(currency, forKey: .currency)
         try container.encode(active, forKey: .active)
         try container.encode(stock, forKey: .stock)  // explicit null = unlimited
+        try container.encode(recurring, forKey: .recurring)  // explicit null = one-time
     }
 
     /// Parses and validates the body of `PUT /api/admin/products/:id` for product `id`.
     ///
     /// Requires `title` (1–250 Unicode scalars), `unitAmount` (integer > 0, at most Stripe's maximum
     /// for the currency and a multiple of its step), `currency` (one Stripe charges in, lower case); `active` defaults to true, `stock` to null (unlimited) and must otherwise be an
-    /// integer ≥ 0. Unknown fields are rejected, naming the field.
+    /// integer ≥ 0; `recurring` to null (a one-time price), see ``RecurringPrice/parse(_:)``. Unknown fields
+    /// are rejected, naming the field.
     public static func parse(id: String, body: [UInt8]) throws(CheckoutError) -> Product {
         guard CreateCheckoutRequest.isProductID(id) else {
             throw .validation(field: "id", message: "must be 1-64 characters of letters, digits, '_', '.', '-'")
@@ -57,8 +64,8 @@ public struct Product: Sendable, Equatable, Encodable {
             throw .invalidJSON("request body is not valid JSON")
         }
         guard let root = object as? [String: Any] else { throw .invalidJSON("request body must be a JSON object") }
-        for key in root.keys.sorted() where !["id", "title", "unitAmount", "currency", "active", "stock"].contains(key)
-        {
+        for key in root.keys.sorted()
+        where !["id", "title", "unitAmount", "currency", "active", "stock", "recurring"].contains(key) {
             throw .validation(field: key, message: "unknown field")
         }
         if let bodyID = root["id"], !(bodyID is NSNull) {
@@ -111,11 +118,13 @@ public struct Product: Sendable, Equatable, Encodable {
             }
             stock = value
         }
+        let recurring = try RecurringPrice.parse(root["recurring"])
         return Product(
-            id: id, title: title, unitAmount: Int64(amount), currency: currency, active: active, stock: stock)
+            id: id, title: title, unitAmount: Int64(amount), currency: currency, active: active, stock: stock,
+            recurring: recurring)
     }
 
-    private static func integer(_ value: Any?) -> Int? {
+    static func integer(_ value: Any?) -> Int? {
         guard let number = value as? NSNumber, !(value is String), String(cString: number.objCType) != "c" else {
             return nil
         }

@@ -7,7 +7,8 @@ public struct ProductStore: Sendable {
     /// Stateless; create freely.
     public init() {}
 
-    static let columns = "id, title, unit_amount, currency, active, stock"
+    static let columns =
+        "id, title, unit_amount, currency, active, stock, recurring_interval, recurring_interval_count"
 
     /// Products with the given ids (any that exist, active or not).
     public func products(_ db: Connection, ids: [String]) throws -> [Product] {
@@ -38,21 +39,32 @@ public struct ProductStore: Sendable {
     public func upsert(_ db: Connection, _ product: Product) throws -> Product {
         let rows = try db.query(
             """
-            INSERT INTO products (id, title, unit_amount, currency, active, stock)
-            VALUES ($1, $2, $3, $4, $5, $6::integer)
+            INSERT INTO products (id, title, unit_amount, currency, active, stock, recurring_interval,
+                                  recurring_interval_count)
+            VALUES ($1, $2, $3, $4, $5, $6::integer, $7, $8::integer)
             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, unit_amount = EXCLUDED.unit_amount,
                 currency = EXCLUDED.currency, active = EXCLUDED.active, stock = EXCLUDED.stock,
+                recurring_interval = EXCLUDED.recurring_interval,
+                recurring_interval_count = EXCLUDED.recurring_interval_count,
                 stock_epoch = CASE WHEN (products.stock IS NULL) <> (EXCLUDED.stock IS NULL)
                                    THEN products.stock_epoch + 1 ELSE products.stock_epoch END
             RETURNING \(Self.columns)
             """,
-            [product.id, product.title, product.unitAmount, product.currency, product.active, product.stock])
+            [
+                product.id, product.title, product.unitAmount, product.currency, product.active, product.stock,
+                product.recurring?.interval.rawValue, product.recurring?.intervalCount,
+            ])
         return try Self.decode(rows[0])
     }
 
     static func decode(_ row: Row) throws -> Product {
-        Product(
+        let interval: String? = try row.decode("recurring_interval")
+        let count: Int? = try row.decode("recurring_interval_count")
+        return Product(
             id: try row.decode("id"), title: try row.decode("title"), unitAmount: try row.decode("unit_amount"),
-            currency: try row.decode("currency"), active: try row.decode("active"), stock: try row.decode("stock"))
+            currency: try row.decode("currency"), active: try row.decode("active"), stock: try row.decode("stock"),
+            recurring: interval.flatMap(RecurringPrice.Interval.init(rawValue:)).map {
+                RecurringPrice(interval: $0, intervalCount: count ?? 1)
+            })
     }
 }

@@ -8,6 +8,8 @@ public struct CheckoutConfiguration: Sendable {
     public var sessionTTL: Int
     /// Order numbers are `PREFIX-YYYYMMDD-NNNN` (formatted in SQL by `next_order_number`).
     public var orderNumberPrefix: String
+    /// Which outbound jobs transitions write (order webhooks; see `Messages/OrderOutbound.swift`).
+    public var outbound = OutboundSettings()
     /// The by-session lookup asks Stripe about a pending order at most this often (seconds).
     public var sessionRefreshInterval: Int
     /// How long a client Idempotency-Key replays its first answer (seconds).

@@ -20,13 +20,15 @@ extension CheckoutService {
         try run {
             try pool.withConnection { db in
                 guard let record = try orders.order(db, id: orderID) else { throw CheckoutError.orderNotFound }
-                return AdminOrder(
+                var order = AdminOrder(
                     record, items: try orders.items(db, orderID: orderID),
                     sessions: try orders.sessions(db, orderID: orderID),
                     payments: try PaymentStore().payments(db, orderID: orderID),
                     reservations: try products.reservations(db, orderID: orderID),
                     events: try events.events(db, orderID: orderID),
                     history: try orders.history(db, orderID: orderID))
+                try order.addLedgersAfterPayment(db, record: record)
+                return order
             }
         }
     }

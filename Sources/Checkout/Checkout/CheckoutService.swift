@@ -18,7 +18,7 @@ public final class CheckoutService: Sendable {
     let orders = OrderStore()
     let products = ProductStore()
     let events = StripeEventStore()
-    let transitions = OrderTransitions()
+    let transitions: OrderTransitions
 
     /// - Parameters:
     ///   - gateway: Stripe (a `StripeClient`; see `StripeClient+PaymentGateway.swift`).
@@ -32,6 +32,7 @@ public final class CheckoutService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.now = now
+        self.transitions = OrderTransitions(outbound: configuration.outbound)
     }
 
     // MARK: - Create
@@ -109,8 +110,9 @@ public final class CheckoutService: Sendable {
             lines.append(
                 OrderItemRecord(
                     lineNo: index, productID: product.id, title: product.title, unitAmount: product.unitAmount,
-                    quantity: item.quantity, amountTotal: amount))
+                    quantity: item.quantity, amountTotal: amount, recurring: product.recurring))
         }
+        try Self.checkSubscriptionLines(lines)
         let currencies = Set(request.items.compactMap { catalog[$0.productID]?.currency })
         guard currencies.count == 1, let currency = currencies.first else { throw CheckoutError.currencyMismatch }
         try Self.checkStripeAmounts(currency: currency, lines: lines, total: total)
@@ -201,12 +203,15 @@ public final class CheckoutService: Sendable {
         let id = order.id.lowercased
         let sessionRequest = PaymentSessionRequest(
             lines: items.map {
-                .init(name: $0.title, unitAmount: $0.unitAmount, currency: order.currency, quantity: $0.quantity)
+                .init(
+                    name: $0.title, unitAmount: $0.unitAmount, currency: order.currency, quantity: $0.quantity,
+                    recurring: $0.recurring)
             },
             successURL: configuration.successURL, cancelURL: configuration.cancelURL(orderID: order.id),
             clientReferenceID: order.orderNumber, metadata: ["order_id": id, "order_number": order.orderNumber],
             paymentIntentMetadata: ["order_id": id], customerEmail: order.customerEmail,
-            expiresAt: configuration.sessionExpiresAt(now: Int64(now().timeIntervalSince1970)))
+            expiresAt: configuration.sessionExpiresAt(now: Int64(now().timeIntervalSince1970)),
+            subscriptionMetadata: Self.subscriptionMetadata(orderID: order.id, items: items))
         let session: PaymentSession
         do {
             session = try gateway.createSession(sessionRequest, idempotencyKey: "order:\(id):attempt:\(attempt)")

@@ -74,6 +74,12 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     public var reservations: [ReservationEntry]?
     public var events: [Event]?
     public var history: [HistoryEntry]?
+    /// Detail view only (`AdminOrder+Refunds.swift`): the ledgers after the payment.
+    public var refunds: [RefundEntryView]?
+    public var disputes: [DisputeEntryView]?
+    public var fraudWarnings: [FraudWarningEntryView]?
+    public var refundStatus: String?
+    public var disputeStatus: String?
 
     init(
         _ record: OrderRecord, items: [OrderItemRecord], sessions: [CheckoutSessionRecord]? = nil,
@@ -117,6 +123,7 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case customerId, metadata, paymentIntentId, amountReceived, amountRefunded, fulfillmentReference
         case fulfillmentError, needsAttention, attentionReason, sessions, payments, reservations, events, history
+        case refunds, disputes, fraudWarnings, refundStatus, disputeStatus
     }
 
     /// Encodes docs/API.md's JSON shape (absent values as explicit `null`).
@@ -137,5 +144,10 @@ public struct AdminOrder: Sendable, Equatable, Encodable {
         try c.encodeIfPresent(reservations, forKey: .reservations)
         try c.encodeIfPresent(events, forKey: .events)
         try c.encodeIfPresent(history, forKey: .history)
+        try c.encodeIfPresent(refundStatus, forKey: .refundStatus)
+        try c.encodeIfPresent(disputeStatus, forKey: .disputeStatus)
+        try c.encodeIfPresent(refunds, forKey: .refunds)
+        try c.encodeIfPresent(disputes, forKey: .disputes)
+        try c.encodeIfPresent(fraudWarnings, forKey: .fraudWarnings)
     }
 }

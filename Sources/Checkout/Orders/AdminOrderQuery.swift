@@ -14,6 +14,11 @@ public struct AdminOrderQuery: Sendable, Equatable {
     public var limit: Int
     /// The `nextCursor` of the previous page.
     public var cursor: String?
+    /// Orders with a refund in this status (`pending`, `requires_action`, `succeeded`, `failed`,
+    /// `canceled`), or `none`: no refund at all.
+    public var refundStatus: String?
+    /// Orders with a dispute in this status (Stripe's dispute statuses), or `none`: never disputed.
+    public var disputeStatus: String?
 
     public init(
         status: OrderStatus? = nil, paymentStatus: PaymentStatus? = nil, fulfillmentStatus: FulfillmentStatus? = nil,
@@ -65,6 +70,18 @@ public struct AdminOrderQuery: Sendable, Equatable {
                 throw .validation(field: "q", message: "must be at most 254 Unicode scalars without control characters")
             }
             query.q = raw
+        }
+        if let raw = value("refundStatus") {
+            guard raw == "none" || RefundStatus(rawValue: raw) != nil else {
+                throw .validation(field: "refundStatus", message: "unknown refund status")
+            }
+            query.refundStatus = raw
+        }
+        if let raw = value("disputeStatus") {
+            guard raw == "none" || DisputeEntry.statuses.contains(raw) else {
+                throw .validation(field: "disputeStatus", message: "unknown dispute status")
+            }
+            query.disputeStatus = raw
         }
         if let raw = value("limit") {
             guard let limit = Int(raw), (1...200).contains(limit) else {

@@ -19,6 +19,9 @@ public enum OrderEffect: Sendable, Equatable, Hashable {
     /// Stripe reported a payment without its amount or currency: have the session retrieved from
     /// Stripe at once (the reconciler and the success page pick the order up on their next look).
     case requestStripeCheck
+    /// A refund with restock succeeded: the order's `committed` reservations become `returned` and their
+    /// units go back to the count they came from.
+    case returnStock
     /// Enqueue the `fulfill` outbox job.
     case enqueueFulfillment
     /// Enqueue a `notify` outbox job.

@@ -23,6 +23,17 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     /// applies to the order's payment with that PaymentIntent; a charge Stripe refunded was paid, so a
     /// refund that arrives before its payment's event records that payment from the charge.
     case chargeRefunded(paymentIntentID: String?, amountRefunded: Int64, amount: Int64, currency: String?)
+    /// `refund.created` / `.updated` / `.failed`, `charge.refund.updated`, or Stripe's answer to an admin
+    /// refund: one refund object, recorded by its id (status only moves forward).
+    case refundObserved(RefundObservation)
+    /// `charge.dispute.*`: one dispute object (its `status` decides, never the event type).
+    case disputeObserved(DisputeObservation)
+    /// `radar.early_fraud_warning.created` / `.updated`.
+    case fraudWarningObserved(FraudWarningObservation)
+    /// `invoice.paid` of a subscription renewal (`billing_reason=subscription_cycle`), applied to the
+    /// renewal order made for that invoice: `amount` (`amount_paid`) and `currency` are what Stripe
+    /// collected. See `OrderStateMachine+Renewals.swift`.
+    case invoicePaid(invoiceID: String, amount: Int64, currency: String)
 
     // MARK: Commands (admin, retry-session, the outbox worker)
 
@@ -42,6 +53,8 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
     case fulfillmentSucceeded(reference: String?)
     /// The outbox worker gave up on fulfillment (retries exhausted).
     case fulfillmentFailed(error: String)
+    /// Admin refund, step 1 (before Stripe is called): validated against the payment, written to history.
+    case refundRequested(RefundRequest)
     /// Admin retry of a failed fulfillment.
     case retryFulfillment
     /// Admin cancel of an unpaid order (docs/API.md §3; gives the stock back).
@@ -65,6 +78,11 @@ public enum OrderEvent: Sendable, Equatable, Hashable {
         case .sessionExpired: return "session_expired"
         case .paymentFailed: return "payment_failed"
         case .chargeRefunded: return "charge_refunded"
+        case .refundObserved: return "refund_observed"
+        case .disputeObserved: return "dispute_observed"
+        case .fraudWarningObserved: return "fraud_warning_observed"
+        case .refundRequested: return "refund_requested"
+        case .invoicePaid: return "invoice_paid"
         case .markPaid: return "mark_paid"
         case .beginRetry: return "begin_retry"
         case .sessionCreated: return "session_created"

@@ -24,6 +24,8 @@ public struct OrderItemRecord: Sendable, Equatable {
     public var unitAmount: Int64
     public var quantity: Int
     public var amountTotal: Int64
+    /// The line's billing period when it was sold at a recurring price (a subscription line).
+    public var recurring: RecurringPrice? = nil
 }
 
 /// One row of `checkout_sessions`.

@@ -43,6 +43,12 @@ public struct OrderState: Sendable, Equatable, Hashable {
     public var fulfillmentError: String?
     public var fulfillmentReference: String?
 
+    /// What happened after the payments (`refunds`, `disputes`, `early_fraud_warnings` rows, migration
+    /// 010), read under the row lock by `OrderTransitions`; a payment's refunds are derived from them.
+    public var refunds: [RefundEntry] = []
+    public var disputes: [DisputeEntry] = []
+    public var fraudWarnings: [FraudWarningEntry] = []
+
     /// Creates a state; defaults describe a freshly created order holding its stock.
     ///
     /// Without `payments`, a non-zero `amountReceived` / `amountRefunded` stands for one payment: by

@@ -39,8 +39,9 @@ public enum OrderDecision: Sendable, Equatable {
 ///   while retry-session is creating the next session no attempt is open to fail);
 /// - a completed session with `payment_status=unpaid` keeps the order pending (delayed methods);
 /// - every payment is a row of ``OrderState/payments`` (recorded once; a second one is its own row
-///   and flags the order); refunds apply to the Stripe payment of their PaymentIntent, are cumulative
-///   and never decrease; the order is `refunded` once every payment is refunded in full;
+///   and flags the order); refunds and disputes are rows of their own ledgers
+///   (`OrderStateMachine+Refunds`, `+Disputes`), each payment's refunds are derived from them, and the
+///   order is `refunded` once every payment is refunded in full;
 /// - applying the same event or command twice is a no-op the second time.
 ///
 /// Stock: reserved at create, released exactly once when the order ends failed/expired/cancelled
@@ -52,6 +53,11 @@ public enum OrderStateMachine {
     /// Decides what `event` does to an order in `state`. Pure and total: never throws, never does I/O.
     /// A payment in another amount or currency than the order's is recorded, but nothing is fulfilled.
     public static func apply(_ state: OrderState, _ event: OrderEvent) -> OrderDecision {
+        let state = withImplicitChargeTotals(state)
+        return settleMoneyReturned(state, rules(state, event))
+    }
+
+    private static func rules(_ state: OrderState, _ event: OrderEvent) -> OrderDecision {
         switch event {
         case .sessionCompleted(let sessionID, let outcome, let paymentIntentID, let amountTotal, let currency):
             guard owns(state, sessionID) else {
@@ -113,9 +119,23 @@ public enum OrderStateMachine {
                 history: "payment attempt \(paymentIntentID) failed")
 
         case .chargeRefunded(let paymentIntentID, let amountRefunded, let amount, let currency):
-            return refund(
+            return chargeRefunded(
                 state, paymentIntentID: paymentIntentID, amountRefunded: amountRefunded, amount: amount,
                 currency: currency)
+
+        case .refundObserved(let refund):
+            return refundObserved(state, refund)
+
+        case .refundRequested(let request):
+            return refundRequested(state, request)
+
+        case .disputeObserved(let dispute):
+            return disputeObserved(state, dispute)
+
+        case .fraudWarningObserved(let warning):
+            return fraudWarningObserved(state, warning)
+        case .invoicePaid(let invoiceID, let amount, let currency):
+            return renewalPaid(state, invoiceID: invoiceID, amount: amount, currency: currency)
 
         case .markPaid(let note, let actor, let expiredSessionID):
             if state.status.hasReceivedPayment {
@@ -287,7 +307,7 @@ public enum OrderStateMachine {
     /// payment already recorded (same PaymentIntent or session, or a second manual one) changes
     /// nothing; any other payment of an order that already received money is its own row and flags the
     /// order for an operator (someone must refund one of them), never merged into the first.
-    private static func acceptPayment(_ state: OrderState, _ payment: Payment, reason: String) -> OrderDecision {
+    static func acceptPayment(_ state: OrderState, _ payment: Payment, reason: String) -> OrderDecision {
         if state.payments.contains(where: { $0.isSame(as: payment) }) {
             return .noOp(reason: "payment \(payment.label) is already recorded")
         }
@@ -461,59 +481,6 @@ public enum OrderStateMachine {
         default:
             return .noOp(reason: "order already \(state.status.rawValue)")
         }
-    }
-
-    /// A refund applies to the order's Stripe payment with that PaymentIntent, cumulatively (never
-    /// decreasing, never above what that payment received); never to a manual payment. A charge Stripe
-    /// refunded was paid, so a refund of a PaymentIntent the ledger does not know yet (its payment's
-    /// event is late) records that payment from the charge first, with the refund. The order is
-    /// `refunded` only when every payment is refunded in full.
-    private static func refund(
-        _ state: OrderState, paymentIntentID: String?, amountRefunded: Int64, amount: Int64, currency: String?
-    ) -> OrderDecision {
-        guard let paymentIntentID else {
-            return .noOp(reason: "refund without a payment intent matches no payment")
-        }
-        guard
-            let index = state.payments.firstIndex(where: { $0.kind == .stripe && $0.paymentIntentID == paymentIntentID }
-            )
-        else {
-            guard let currency, amount > 0, amountRefunded > 0 else {
-                return .noOp(
-                    reason: "refund of payment intent \(paymentIntentID), which the order's ledger does not know")
-            }
-            let payment = Payment(
-                kind: .stripe, paymentIntentID: paymentIntentID, sessionID: nil, amount: amount,
-                currency: currency.lowercased(), amountRefunded: min(amountRefunded, amount))
-            return acceptPayment(
-                state, payment,
-                reason: "payment \(paymentIntentID) recorded from its refunded charge (\(amountRefunded))")
-        }
-        let recorded = state.payments[index]
-        let total = min(amountRefunded, recorded.amount)
-        guard total > recorded.amountRefunded else {
-            return .noOp(
-                reason:
-                    "refunded total \(amountRefunded) of \(paymentIntentID) is not above the recorded \(recorded.amountRefunded)"
-            )
-        }
-        var next = state
-        next.payments[index].amountRefunded = total
-        let paymentDone = next.payments[index].isFullyRefunded
-        if paymentDone, next.needsAttention, let reason = next.attentionReason,
-            let start = reason.firstRange(of: "second payment \(paymentIntentID) "),
-            let end = reason[start.lowerBound...].firstRange(of: ": refund one")
-        {
-            // The duplicate payment an operator was asked to refund is refunded.
-            removeAttention(&next, part: String(reason[start.lowerBound..<end.upperBound]))
-        }
-        let what = paymentDone ? "refunded" : "partially refunded"
-        if next.amountRefunded >= next.amountReceived, [.paid, .confirmed].contains(state.status) {
-            next.status = .refunded
-            next.paymentStatus = .refunded
-            return .transition(next, effects: [], reason: "fully refunded (\(next.amountRefunded))")
-        }
-        return .transition(next, effects: [], reason: "payment \(paymentIntentID) \(what): total \(total)")
     }
 
     private static func fulfillmentSucceeded(_ state: OrderState, reference: String?) -> OrderDecision {

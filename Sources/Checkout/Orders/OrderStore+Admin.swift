@@ -21,6 +21,14 @@ extension OrderStore {
                    UNION SELECT id FROM orders WHERE checkout_session_id = $5::text
                    UNION SELECT id FROM orders WHERE payment_intent_id = $5::text
                    UNION SELECT order_id FROM checkout_sessions WHERE id = $5::text))
+              AND ($10::text IS NULL
+                   OR ($10::text = 'none' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = orders.id
+                                                           AND r.kind = 'refund'))
+                   OR EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = orders.id AND r.kind = 'refund'
+                              AND r.status = $10::text))
+              AND ($11::text IS NULL
+                   OR ($11::text = 'none' AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = orders.id))
+                   OR EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = orders.id AND d.status = $11::text))
               AND ($6::bigint IS NULL
                    OR (created_at, id) < (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))
             ORDER BY created_at DESC, id DESC
@@ -29,7 +37,7 @@ extension OrderStore {
             [
                 query.status?.rawValue, query.paymentStatus?.rawValue, query.fulfillmentStatus?.rawValue,
                 query.needsAttention, query.q, cursor?.createdMicros, cursor?.id, query.limit + 1,
-                query.q.map(Self.containsPattern),
+                query.q.map(Self.containsPattern), query.refundStatus, query.disputeStatus,
             ])
         let page = Array(rows.prefix(query.limit))
         var next: String?

@@ -25,7 +25,8 @@ public struct OrderStore: Sendable {
                     AND s.id IS DISTINCT FROM orders.checkout_session_id), '') AS retired_payment_intents,
         coalesce((SELECT jsonb_agg(jsonb_build_object('kind', p.kind, 'paymentIntentID', p.payment_intent_id,
                                                       'sessionID', p.session_id, 'amount', p.amount,
-                                                      'currency', p.currency, 'amountRefunded', p.amount_refunded)
+                                                      'currency', p.currency, 'amountRefunded', p.amount_refunded,
+                                                      'invoiceID', p.invoice_id)
                                    ORDER BY p.id)
                   FROM payments p WHERE p.order_id = orders.id), '[]'::jsonb) AS payments
         """
@@ -62,10 +63,14 @@ public struct OrderStore: Sendable {
         for item in items {
             try db.execute(
                 """
-                INSERT INTO order_items (order_id, line_no, product_id, title, unit_amount, quantity, amount_total)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                INSERT INTO order_items (order_id, line_no, product_id, title, unit_amount, quantity, amount_total,
+                                         recurring_interval, recurring_interval_count)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::integer)
                 """,
-                [orderID, item.lineNo, item.productID, item.title, item.unitAmount, item.quantity, item.amountTotal])
+                [
+                    orderID, item.lineNo, item.productID, item.title, item.unitAmount, item.quantity, item.amountTotal,
+                    item.recurring?.interval.rawValue, item.recurring?.intervalCount,
+                ])
         }
     }
 
@@ -104,10 +109,16 @@ public struct OrderStore: Sendable {
         ).first?.decode("id", as: UUID.self)
     }
 
-    /// The (newest) order whose recorded PaymentIntent is `paymentIntentID`.
+    /// The order that holds `paymentIntentID`: a payment in its ledger (also a second payment), else a
+    /// session that recorded the intent, else the (newest) order whose current intent it is.
     public func orderID(_ db: Connection, paymentIntentID: String) throws -> UUID? {
         try db.query(
-            "SELECT id FROM orders WHERE payment_intent_id = $1 ORDER BY created_at DESC LIMIT 1", [paymentIntentID]
+            """
+            (SELECT order_id AS id, 0 AS rank FROM payments WHERE payment_intent_id = $1)
+            UNION ALL (SELECT order_id, 1 FROM checkout_sessions WHERE payment_intent_id = $1)
+            UNION ALL (SELECT id, 2 FROM orders WHERE payment_intent_id = $1 ORDER BY created_at DESC LIMIT 1)
+            ORDER BY rank LIMIT 1
+            """, [paymentIntentID]
         ).first?.decode("id", as: UUID.self)
     }
 
@@ -138,15 +149,11 @@ public struct OrderStore: Sendable {
     public func items(_ db: Connection, orderID: UUID) throws -> [OrderItemRecord] {
         try db.query(
             """
-            SELECT line_no, product_id, title, unit_amount, quantity, amount_total
+            SELECT line_no, product_id, title, unit_amount, quantity, amount_total, recurring_interval,
+                   recurring_interval_count
             FROM order_items WHERE order_id = $1 ORDER BY line_no
             """, [orderID]
-        ).map { row in
-            OrderItemRecord(
-                lineNo: try row.decode("line_no"), productID: try row.decode("product_id"),
-                title: try row.decode("title"), unitAmount: try row.decode("unit_amount"),
-                quantity: try row.decode("quantity"), amountTotal: try row.decode("amount_total"))
-        }
+        ).map(Self.decodeItem)
     }
 
     /// The lines of several orders in one query (admin lists), keyed by order.
@@ -155,18 +162,28 @@ public struct OrderStore: Sendable {
         var result: [UUID: [OrderItemRecord]] = [:]
         for row in try db.query(
             """
-            SELECT order_id, line_no, product_id, title, unit_amount, quantity, amount_total
+            SELECT order_id, line_no, product_id, title, unit_amount, quantity, amount_total, recurring_interval,
+                   recurring_interval_count
             FROM order_items WHERE order_id = ANY(string_to_array($1::text, ',')::uuid[])
             ORDER BY order_id, line_no
             """, [orderIDs.map(\.lowercased).joined(separator: ",")])
         {
-            let item = OrderItemRecord(
-                lineNo: try row.decode("line_no"), productID: try row.decode("product_id"),
-                title: try row.decode("title"), unitAmount: try row.decode("unit_amount"),
-                quantity: try row.decode("quantity"), amountTotal: try row.decode("amount_total"))
+            let item = try Self.decodeItem(row)
             result[try row.decode("order_id", as: UUID.self), default: []].append(item)
         }
         return result
+    }
+
+    static func decodeItem(_ row: Row) throws -> OrderItemRecord {
+        let interval: String? = try row.decode("recurring_interval")
+        let count: Int? = try row.decode("recurring_interval_count")
+        return OrderItemRecord(
+            lineNo: try row.decode("line_no"), productID: try row.decode("product_id"),
+            title: try row.decode("title"), unitAmount: try row.decode("unit_amount"),
+            quantity: try row.decode("quantity"), amountTotal: try row.decode("amount_total"),
+            recurring: interval.flatMap(RecurringPrice.Interval.init(rawValue:)).map {
+                RecurringPrice(interval: $0, intervalCount: count ?? 1)
+            })
     }
 
     /// Every session the order had, oldest first.

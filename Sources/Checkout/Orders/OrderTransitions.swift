@@ -12,6 +12,9 @@ struct OrderTransitions: Sendable {
     let products = ProductStore()
     let payments = PaymentStore()
     let outbox = OutboxStore()
+    /// Which outbound jobs (customer e-mail, order webhooks) a transition writes (Messages/).
+    var outbound = OutboundSettings()
+    let ledgers = RefundStore()
 
     /// Decides and persists. `order` must have been read `FOR UPDATE` in this transaction.
     /// Throws ``CheckoutError/outOfStock(productID:)`` when a ``OrderEffect/reserveStock`` effect
@@ -19,6 +22,8 @@ struct OrderTransitions: Sendable {
     func apply(
         _ db: Connection, order: OrderRecord, event: OrderEvent, actor: String, stripeEventID: String? = nil
     ) throws -> OrderDecision {
+        var order = order
+        try ledgers.load(db, orderID: order.id, into: &order.state)
         var decision = OrderStateMachine.apply(order.state, event)
         guard decision.newState != nil else { return decision }
         let needsItems = decision.effects.contains { [.reserveStock, .reacquireStockOrFlag].contains($0) }
@@ -40,6 +45,8 @@ struct OrderTransitions: Sendable {
                 }
             case .commitStock:
                 try products.commitReservations(db, orderID: order.id)
+            case .returnStock:
+                try products.returnCommittedReservations(db, orderID: order.id)
             case .reacquireStockOrFlag:
                 break  // taken above, before the decision was final
             case .requestStripeCheck:
@@ -56,6 +63,7 @@ struct OrderTransitions: Sendable {
                     dedupeSuffix: Self.paymentIntentID(of: event))
             }
         }
+        try ledgers.save(db, orderID: order.id, before: order.state, after: next)
         try payments.save(db, orderID: order.id, before: order.state.payments, after: next.payments)
         try orders.saveState(db, orderID: order.id, next)
         // Remember which PaymentIntent belonged to which session, so once the session is superseded
@@ -74,6 +82,8 @@ struct OrderTransitions: Sendable {
         }
         try orders.insertHistory(
             db, orderID: order.id, state: next, reason: reason, actor: actor, stripeEventID: stripeEventID)
+        try OutboundRecorder(settings: outbound).record(
+            db, orderID: order.id, before: order.state, after: next, effects: effects)
         return decision
     }
 
@@ -92,6 +102,12 @@ struct OrderTransitions: Sendable {
         case .sessionCompleted(_, _, let paymentIntentID, _, _), .asyncPaymentSucceeded(_, let paymentIntentID, _, _),
             .chargeRefunded(let paymentIntentID, _, _, _):
             return paymentIntentID
+        case .refundObserved(let refund):
+            return refund.id
+        case .disputeObserved(let dispute):
+            return "\(dispute.id):\(dispute.status)"
+        case .fraudWarningObserved(let warning):
+            return warning.id
         default:
             return nil
         }

@@ -18,11 +18,14 @@ public struct Payment: Sendable, Equatable, Hashable, Codable {
     public var currency: String
     /// Cumulative refunds of this payment; never decreases, never above ``amount``.
     public var amountRefunded: Int64
+    /// A subscription renewal's payment is keyed by its invoice (an Invoice has no PaymentIntent field).
+    public var invoiceID: String?
 
     public init(
         kind: Kind, paymentIntentID: String?, sessionID: String?, amount: Int64, currency: String,
-        amountRefunded: Int64 = 0
+        amountRefunded: Int64 = 0, invoiceID: String? = nil
     ) {
+        self.invoiceID = invoiceID
         self.kind = kind
         self.paymentIntentID = paymentIntentID
         self.sessionID = sessionID
@@ -45,11 +48,14 @@ public struct Payment: Sendable, Equatable, Hashable, Codable {
         if kind == .manual { return true }
         if let intent = paymentIntentID, intent == other.paymentIntentID { return true }
         if let session = sessionID, session == other.sessionID { return true }
+        if let invoice = invoiceID, invoice == other.invoiceID { return true }
         return false
     }
 }
 
 extension Payment {
     /// How reasons name it: the PaymentIntent, else the session, else "manual".
-    var label: String { paymentIntentID ?? sessionID.map { "of session \($0)" } ?? "manual" }
+    var label: String {
+        paymentIntentID ?? sessionID.map { "of session \($0)" } ?? invoiceID.map { "of invoice \($0)" } ?? "manual"
+    }
 }

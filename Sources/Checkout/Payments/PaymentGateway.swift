@@ -11,6 +11,9 @@ public protocol PaymentGateway: Sendable {
     func retrieveSession(_ id: String) throws(PaymentGatewayError) -> PaymentSession
     /// Expires an open session (Stripe answers 400 when it is not open).
     func expireSession(_ id: String, idempotencyKey: String) throws(PaymentGatewayError) -> PaymentSession
+    /// Refunds (part of) a payment (`PaymentGateway+Refunds.swift`); the same key refunds once.
+    func createRefund(_ request: RefundCreateRequest, idempotencyKey: String) throws(PaymentGatewayError)
+        -> RefundObservation
 }
 
 /// What the domain asks Stripe to create (mode `payment`, one `price_data` line per item).
@@ -21,12 +24,16 @@ public struct PaymentSessionRequest: Sendable, Equatable {
         public var unitAmount: Int64
         public var currency: String
         public var quantity: Int
+        /// Billed every period (a subscription line, `price_data[recurring]`); nil = charged once.
+        public var recurring: RecurringPrice?
 
-        public init(name: String, unitAmount: Int64, currency: String, quantity: Int) {
+        public init(name: String, unitAmount: Int64, currency: String, quantity: Int, recurring: RecurringPrice? = nil)
+        {
             self.name = name
             self.unitAmount = unitAmount
             self.currency = currency
             self.quantity = quantity
+            self.recurring = recurring
         }
     }
 
@@ -39,11 +46,19 @@ public struct PaymentSessionRequest: Sendable, Equatable {
     public var customerEmail: String?
     /// Unix seconds.
     public var expiresAt: Int64
+    /// `subscription_data[metadata]` when any line is recurring (the session is then `mode=subscription`,
+    /// and `paymentIntentMetadata` is not sent: Stripe refuses `payment_intent_data` in that mode).
+    public var subscriptionMetadata: [String: String]?
+
+    /// True when the session must be `mode=subscription` (a line is recurring).
+    public var isSubscription: Bool { lines.contains { $0.recurring != nil } }
 
     public init(
         lines: [Line], successURL: String, cancelURL: String, clientReferenceID: String,
-        metadata: [String: String], paymentIntentMetadata: [String: String], customerEmail: String?, expiresAt: Int64
+        metadata: [String: String], paymentIntentMetadata: [String: String], customerEmail: String?, expiresAt: Int64,
+        subscriptionMetadata: [String: String]? = nil
     ) {
+        self.subscriptionMetadata = subscriptionMetadata
         self.lines = lines
         self.successURL = successURL
         self.cancelURL = cancelURL

@@ -16,12 +16,12 @@ public struct PaymentStore: Sendable {
                 try db.execute(
                     """
                     INSERT INTO payments (order_id, kind, payment_intent_id, session_id, amount, currency,
-                                          amount_refunded, status)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                          amount_refunded, status, invoice_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                     """,
                     [
                         orderID, payment.kind.rawValue, payment.paymentIntentID, payment.sessionID, payment.amount,
-                        payment.currency, payment.amountRefunded, payment.status,
+                        payment.currency, payment.amountRefunded, payment.status, payment.invoiceID,
                     ])
                 continue
             }
@@ -31,11 +31,11 @@ public struct PaymentStore: Sendable {
                 UPDATE payments SET amount_refunded = $5, status = $6,
                     payment_intent_id = coalesce(payment_intent_id, $3), session_id = coalesce(session_id, $4)
                 WHERE order_id = $1 AND kind = $2
-                  AND (kind = 'manual' OR payment_intent_id = $7 OR session_id = $8)
+                  AND (kind = 'manual' OR payment_intent_id = $7 OR session_id = $8 OR invoice_id = $9)
                 """,
                 [
                     orderID, payment.kind.rawValue, payment.paymentIntentID, payment.sessionID,
-                    payment.amountRefunded, payment.status, old.paymentIntentID, old.sessionID,
+                    payment.amountRefunded, payment.status, old.paymentIntentID, old.sessionID, old.invoiceID,
                 ])
         }
     }

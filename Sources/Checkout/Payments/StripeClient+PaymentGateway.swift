@@ -6,17 +6,22 @@ import Stripe
 /// acts on (4xx other than 409/429 → rejected; 409, 429, 5xx, `Stripe-Should-Retry: true`, timeouts,
 /// transport and decoding → unavailable).
 extension StripeClient: PaymentGateway {
-    /// `POST /v1/checkout/sessions` with `price_data` lines (mode `payment`).
+    /// `POST /v1/checkout/sessions` with `price_data` lines (mode `payment`, or `subscription` when a line
+    /// is recurring).
     public func createSession(_ request: PaymentSessionRequest, idempotencyKey: String) throws(PaymentGatewayError)
         -> PaymentSession
     {
         let params = CheckoutSessionCreateParams(
             lineItems: request.lines.map {
-                .init(name: $0.name, unitAmount: $0.unitAmount, currency: $0.currency, quantity: $0.quantity)
+                .init(
+                    name: $0.name, unitAmount: $0.unitAmount, currency: $0.currency, quantity: $0.quantity,
+                    recurringInterval: $0.recurring?.interval.rawValue,
+                    recurringIntervalCount: $0.recurring?.intervalCount)
             },
             successURL: request.successURL, cancelURL: request.cancelURL, clientReferenceID: request.clientReferenceID,
             metadata: request.metadata, paymentIntentMetadata: request.paymentIntentMetadata,
-            customerEmail: request.customerEmail, expiresAt: request.expiresAt)
+            customerEmail: request.customerEmail, expiresAt: request.expiresAt,
+            subscriptionMetadata: request.isSubscription ? request.subscriptionMetadata ?? [:] : nil)
         do {
             return PaymentSession(try createCheckoutSession(params, idempotencyKey: idempotencyKey))
         } catch {

@@ -24,7 +24,10 @@ public struct StripeEventMapping: Sendable, Equatable {
     public static let handledTypes: Set<String> = [
         "checkout.session.completed", "checkout.session.async_payment_succeeded",
         "checkout.session.async_payment_failed", "checkout.session.expired", "payment_intent.payment_failed",
-        "charge.failed", "charge.refunded",
+        "charge.failed", "charge.refunded", "refund.created", "refund.updated", "refund.failed",
+        "charge.refund.updated", "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated", "radar.early_fraud_warning.created",
+        "radar.early_fraud_warning.updated",
     ]
 
     /// Maps `event` (a type we handle with the object we expect, or nothing).
@@ -72,8 +75,45 @@ public struct StripeEventMapping: Sendable, Equatable {
             self.event = .chargeRefunded(
                 paymentIntentID: charge.paymentIntent, amountRefunded: charge.amountRefunded, amount: charge.amount,
                 currency: charge.currency)
+        case (let type, .refund(let refund)) where type.hasPrefix("refund.") || type == "charge.refund.updated":
+            orderIDHint = refund.metadata["order_id"].flatMap(UUID.init(uuidString:))
+            paymentIntentID = refund.paymentIntent
+            currency = refund.currency
+            self.event = .refundObserved(Self.observation(refund))
+        case (let type, .dispute(let dispute)) where type.hasPrefix("charge.dispute."):
+            paymentIntentID = dispute.paymentIntent
+            currency = dispute.currency
+            self.event = .disputeObserved(
+                DisputeObservation(
+                    id: dispute.id, paymentIntentID: dispute.paymentIntent, chargeID: dispute.charge,
+                    amount: dispute.amount, currency: dispute.currency, reason: dispute.reason, status: dispute.status,
+                    evidenceDueBy: dispute.evidenceDueBy))
+        case (let type, .earlyFraudWarning(let warning)) where type.hasPrefix("radar.early_fraud_warning."):
+            paymentIntentID = warning.paymentIntent
+            self.event = .fraudWarningObserved(
+                FraudWarningObservation(
+                    id: warning.id, paymentIntentID: warning.paymentIntent, chargeID: warning.charge,
+                    fraudType: warning.fraudType, actionable: warning.actionable))
         default:
             self.event = nil
         }
     }
+
+    /// A refund object in domain terms. `requested_by` and `restock` come from the metadata our admin
+    /// refunds set (``RefundMetadata``), so whichever of the API answer and the events arrives first
+    /// records them.
+    public static func observation(_ refund: Refund, note: String? = nil) -> RefundObservation {
+        RefundObservation(
+            id: refund.id, paymentIntentID: refund.paymentIntent, amount: refund.amount, currency: refund.currency,
+            status: RefundStatus(rawValue: refund.status.rawValue), reason: refund.reason,
+            failureReason: refund.failureReason, requestedBy: refund.metadata[RefundMetadata.requestedBy],
+            note: note, restock: refund.metadata[RefundMetadata.restock] == "true")
+    }
+}
+
+/// The metadata keys of the refunds this server creates.
+public enum RefundMetadata {
+    public static let orderID = "order_id"
+    public static let requestedBy = "requested_by"
+    public static let restock = "restock"
 }

@@ -16,6 +16,9 @@ public enum WebhookOutcome: Sendable, Equatable {
     case noOp(eventID: String, orderID: UUID, reason: String)
     /// An event type we do not handle, or one that matches no order; stored as ignored.
     case ignored(eventID: String, reason: String)
+    /// A subscription or invoice event: `result` is `applied` or `no_op`; `orderID` is the order it
+    /// concerned (the renewal order of a paid renewal invoice, else the subscription's checkout order).
+    case subscriptionEvent(eventID: String, subscriptionID: String, orderID: UUID?, result: String, reason: String)
 
     /// The `stripe_events.result` this outcome was stored with, or nil when nothing was stored now.
     public var result: String? {
@@ -23,6 +26,7 @@ public enum WebhookOutcome: Sendable, Equatable {
         case .applied: return "applied"
         case .noOp: return "no_op"
         case .ignored: return "ignored"
+        case .subscriptionEvent(_, _, _, let result, _): return result
         case .signatureInvalid, .invalidPayload, .duplicate: return nil
         }
     }

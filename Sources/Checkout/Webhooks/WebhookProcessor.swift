@@ -20,18 +20,23 @@ public final class WebhookProcessor: Sendable {
     let logger: Logger
     let orders = OrderStore()
     let events = StripeEventStore()
-    let transitions = OrderTransitions()
+    let transitions: OrderTransitions
     let livemode: Bool
 
     /// - Parameters:
     ///   - verifier: holds the `STRIPE_WEBHOOK_SECRET`s (rotation) and the tolerance.
     ///   - livemode: the mode this server runs in (``expectedLivemode(secretKey:)``); events of the
     ///     other mode are stored as ignored. Default: test mode.
-    public init(pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false) {
+    ///   - outbound: which outbound jobs (order webhooks) the transitions it applies write.
+    public init(
+        pool: ConnectionPool, verifier: WebhookVerifier, logger: Logger, livemode: Bool = false,
+        outbound: OutboundSettings = OutboundSettings()
+    ) {
         self.pool = pool
         self.verifier = verifier
         self.logger = logger
         self.livemode = livemode
+        self.transitions = OrderTransitions(outbound: outbound)
     }
 
     /// The mode a Stripe secret key belongs to: `sk_live_…` / `rk_live_…` are live, anything else test.
@@ -106,6 +111,7 @@ public final class WebhookProcessor: Sendable {
             return .ignored(eventID: event.id, reason: reason)
         }
 
+        if let outcome = try applySubscriptionEvent(db, event: event) { return outcome }
         guard var orderEvent = mapping.event else {
             let reason = "event type \(event.type) is not handled"
             try events.recordResult(db, id: event.id, orderID: nil, result: "ignored", detail: reason)
@@ -151,6 +157,7 @@ public final class WebhookProcessor: Sendable {
         }
         let decision = try transitions.apply(
             db, order: order, event: orderEvent, actor: "stripe:\(event.id)", stripeEventID: event.id)
+        try linkSubscription(db, event: event, orderID: orderID)
         switch decision {
         case .transition(_, _, let reason):
             try events.recordResult(db, id: event.id, orderID: orderID, result: "applied", detail: reason)

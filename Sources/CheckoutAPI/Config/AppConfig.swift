@@ -50,6 +50,8 @@ public struct AppConfig: Sendable {
     public var fulfillmentWebhookURL: URL?
     /// `NOTIFY_WEBHOOK_URL`: Slack-compatible incoming webhook. Secret: such URLs embed a token.
     public var notifyWebhookURL: Secret?
+    /// `ORDER_WEBHOOK_*` (and the customer e-mail settings): see `AppConfig+Outbound.swift`.
+    public var outbound = OutboundConfig()
     /// `RECONCILE_INTERVAL`: seconds between background reconciler passes, 0 = off, else 10–86400. Default 300.
     public var reconcileInterval: Int = 300
     /// `LOG_LEVEL`: trace, debug, info, notice, warning, error, critical. Default info.
@@ -166,6 +168,7 @@ public struct AppConfig: Sendable {
         "RECONCILE_STALE_AFTER", "PUBLIC_BASE_URL", "RETENTION_INTERVAL", "OUTBOX_RETENTION",
         "EVENT_PAYLOAD_RETENTION", "UNPAID_ORDER_RETENTION", "STRIPE_CONCURRENCY", "STRIPE_TIMEOUT",
         "STRIPE_MAX_RETRIES", "TRUSTED_PROXIES",
+        "ORDER_WEBHOOK_URL", "ORDER_WEBHOOK_SECRET",
     ]
 
     /// Reads the process environment and `./.env` (when present). The environment wins.
@@ -422,6 +425,7 @@ struct Reader {
         }
 
         try readBackground(&c)
+        try readOutbound(&c)
         try readRetention(&c)
 
         // Production refuses to run half-configured; other environments only warn.
