@@ -19,9 +19,10 @@ Flows (web/README.md "Browser test plan"):
      paid) → supplier healed → Retry fulfillment → confirmed; a declined order found by search → mark-paid;
   4. admin refunds part of a paid order (confirm step) → the refund shows pending → Stripe settles it → the
      page shows it succeeded and the order refunded in part.
-  5. subscription: a mixed cart (coffee club + stickers) → Pay → success page; the simulator's clock moves two
-     weeks on → the renewal order appears on the subscription's admin page.
-  6. pay on the storefront with an email → open the mail catcher's web view → the confirmation is there.
+  5. pay on the storefront with an email → open the mail catcher's web view → the confirmation is there.
+  6. subscription: a mixed cart (coffee club + stickers) → Pay → success page; the simulator's clock moves two
+     weeks on → the renewal order appears on the subscription's admin page. It runs
+     last, because the simulator's clock stays moved on afterwards.
 
 Every wait is a WebDriverWait or a deadline-bounded poll; there are no fixed sleeps. Screenshots
 (1280×800) of the storefront, the success page and the admin list go to SCREENSHOT_DIR (default
@@ -458,7 +459,7 @@ class BrowserFlows(unittest.TestCase):
         self.assertIn(detail["status"], ("paid", "confirmed"))
         self.assertEqual({s["id"] for s in detail["sessions"]}, {first, second})
 
-    def test_6_confirmation_email_in_the_mail_catcher(self):
+    def test_5_confirmation_email_in_the_mail_catcher(self):
         d = self.driver
         self.add_to_cart("sku_mug", email="grace@example.com")
         session_id = self.pay_button_to_hosted_page()
@@ -613,7 +614,7 @@ class BrowserFlows(unittest.TestCase):
         self.wait_status("detail-refund-status", ("partial",))
         self.wait_status("detail-status", ("paid", "confirmed"))
 
-    def test_5_subscription_renewal_on_admin_page(self):
+    def test_6_subscription_renewal_on_admin_page(self):
         st, d = self.stack, self.driver
         # A mixed cart: the coffee club (every 2 weeks) and a one-time sticker pack, one Checkout Session.
         self.add_to_cart("sku_coffee_club", email="club@example.com")
